@@ -1,0 +1,32 @@
+// Package depswarm is a temporary import list so go.mod/go.sum hold every dependency before packages land.
+package depswarm
+
+import (
+	_ "github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	_ "github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	_ "github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
+	_ "github.com/aws/aws-sdk-go-v2/aws"
+	_ "github.com/aws/aws-sdk-go-v2/config"
+	_ "github.com/aws/aws-sdk-go-v2/service/xray"
+	_ "github.com/docker/docker/api/types/container"
+	_ "github.com/docker/docker/client"
+	_ "github.com/docker/docker/pkg/jsonmessage"
+	_ "github.com/docker/docker/pkg/stdcopy"
+	_ "github.com/moby/go-archive"
+	_ "github.com/moby/patternmatcher/ignorefile"
+	_ "github.com/rogpeppe/go-internal/testscript"
+	_ "github.com/rs/zerolog"
+	_ "github.com/urfave/cli/v2"
+	_ "go.k6.io/k6/cmd"
+	_ "go.k6.io/k6/js/modules"
+	_ "go.starlark.net/lib/json"
+	_ "go.starlark.net/lib/math"
+	_ "go.starlark.net/lib/time"
+	_ "go.starlark.net/starlark"
+	_ "go.starlark.net/starlarkstruct"
+	_ "go.starlark.net/starlarktest"
+	_ "golang.org/x/term"
+	_ "gonum.org/v1/gonum/dsp/fourier"
+	_ "gonum.org/v1/gonum/stat"
+	_ "gopkg.in/yaml.v3"
+)
