@@ -93,8 +93,8 @@ func (e *Engine) CopyVolumeTo(ctx context.Context, volume, image, hostDir string
 // owned by root with the given mode, as a provider CLI running as root
 // would have written it. Used by `sb login aws --prompt`.
 func (e *Engine) WriteVolumeFile(ctx context.Context, volume, image, name string, data []byte, mode os.FileMode) error {
-	clean := path.Clean("/" + filepath.ToSlash(name))[1:]
-	if clean == "" || strings.HasPrefix(clean, "..") {
+	clean := path.Clean(filepath.ToSlash(name))
+	if clean == "." || path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
 		return fmt.Errorf("file name %q is not inside volume %s", name, volume)
 	}
 	var buf bytes.Buffer
