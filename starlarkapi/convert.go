@@ -163,8 +163,13 @@ func encodeYAML(v starlark.Value) *yaml.Node {
 		return scalar("!!float", s)
 	case starlark.String:
 		n := scalar("!!str", string(v))
-		if strings.Contains(string(v), "\n") {
+		switch {
+		case strings.Contains(string(v), "\n"):
 			n.Style = yaml.LiteralStyle
+		case yaml11Bools[strings.ToLower(string(v))]:
+			// YAML 1.1 readers (PyYAML, so ServiBench's tooling) would read
+			// these plain words as booleans.
+			n.Style = yaml.DoubleQuotedStyle
 		}
 		return n
 	case *starlark.List:
@@ -182,6 +187,8 @@ func encodeYAML(v starlark.Value) *yaml.Node {
 	}
 	panic(fmt.Sprintf("encodeYAML: unchecked %s", v.Type())) // unreachable after CheckJSON
 }
+
+var yaml11Bools = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true}
 
 // ToGo converts a JSON-compatible Starlark value into plain Go values:
 // nil, bool, int64 (or *big.Int), float64, string, []any, map[string]any.

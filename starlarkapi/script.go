@@ -265,7 +265,12 @@ func (s *Script) Call(ctx context.Context, hook string, spec *Spec, host Host) e
 	_, err := starlark.Call(thread, fn, starlark.Tuple{spec}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s interrupted: %w", hook, errors.Join(scriptError(err), ctx.Err()))
+			where := ""
+			var evalErr *starlark.EvalError
+			if errors.As(err, &evalErr) && len(evalErr.CallStack) > 0 {
+				where = " at " + evalErr.CallStack.At(len(evalErr.CallStack)-1).Pos.String()
+			}
+			return fmt.Errorf("%s() interrupted%s: %w", hook, where, ctx.Err())
 		}
 		return exitcode.With(scriptError(err), exitcode.ScriptError)
 	}

@@ -1,0 +1,281 @@
+// Command sb, the Serverless Benchmarker, runs serverless application
+// benchmarks written as Starlark scripts. This file only wires the command
+// line to the runner.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"sb/exitcode"
+	"sb/runner"
+	"sb/starlarkapi"
+)
+
+// version is set at release time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func main() {
+	ctx, stop := interruptible()
+	defer stop()
+	os.Exit(int(run(ctx, os.Args[1:])))
+}
+
+// interruptible cancels the context on the first Ctrl-C or SIGTERM, so hooks
+// stop and state is saved; a second one exits at once.
+func interruptible() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Fprintln(os.Stderr, "\ninterrupting: stopping the running step and saving state (press Ctrl-C again to quit at once)")
+		cancel()
+		<-sig
+		os.Exit(int(exitcode.Interrupted))
+	}()
+	return ctx, func() { signal.Stop(sig); cancel() }
+}
+
+// run executes one command line, a chain of steps, and returns the exit code.
+func run(ctx context.Context, args []string) exitcode.Code {
+	app := newApp()
+	globals, steps, err := runner.SplitChain(args, grammar(app))
+	if err == nil && len(steps) <= 1 {
+		err = app.RunContext(ctx, append([]string{"sb"}, args...))
+	} else if err == nil {
+		for _, step := range steps {
+			argv := append(append([]string{"sb"}, globals...), step...)
+			if err = app.RunContext(ctx, argv); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		report(err)
+	}
+	return exitcode.Of(err)
+}
+
+// report prints an error once, at the edge: script errors with their
+// backtrace, everything else on one line.
+func report(err error) {
+	var se *starlarkapi.ScriptError
+	if errors.As(err, &se) && strings.Contains(se.Message, "\n") {
+		fmt.Fprintln(os.Stderr, se.Message)
+		return
+	}
+	fmt.Fprintln(os.Stderr, "sb: "+err.Error())
+}
+
+func grammar(app *cli.App) runner.Grammar {
+	flagTakesValue := func(flags []cli.Flag, arg string) bool {
+		name := strings.TrimLeft(arg, "-")
+		for _, f := range flags {
+			for _, n := range f.Names() {
+				if n == name {
+					if v, ok := f.(cli.DocGenerationFlag); ok {
+						return v.TakesValue()
+					}
+				}
+			}
+		}
+		return false
+	}
+	return runner.Grammar{
+		IsCommand: func(w string) bool { return app.Command(w) != nil },
+		TakesValue: func(cmd, flag string) bool {
+			if cmd == "" {
+				return flagTakesValue(app.Flags, flag)
+			}
+			return flagTakesValue(app.Command(cmd).Flags, flag)
+		},
+		Unchained: func(cmd string) bool { return cmd == "help" },
+	}
+}
+
+func newApp() *cli.App {
+	app := &cli.App{
+		Name:  "sb",
+		Usage: "the Serverless Benchmarker: prepare, invoke and clean up serverless application benchmarks",
+		UsageText: "sb [global options] COMMAND [args] [COMMAND [args] ...]\n\n" +
+			"Commands chain as in ServiBench and stop at the first failure:\n" +
+			"   sb prepare invoke 10 wait 90 cleanup",
+		Description: "sb runs the *_benchmark.star file of the current directory (or the one given with --file).\n" +
+			"Exit status: 0 done, 1 benchmark failed, 2 bad input, 3 script error, 4 infrastructure error, 130 interrupted.",
+		HideVersion:          true,
+		EnableBashCompletion: false,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "benchmark file, its directory, or a glob (default: the one *_benchmark.star in the current directory)"},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+			&cli.StringFlag{Name: "log-format", Value: "console", Usage: "console (for people) or json (for machines)"},
+			&cli.BoolFlag{Name: "local", Usage: "run every spec.run on the host instead of in a container"},
+			&cli.Int64Flag{Name: "seed", Usage: "seed of the script's random module", DefaultText: "random"},
+		},
+		Before:         checkGlobalFlags,
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in run
+		OnUsageError:   usageError,
+		Commands: []*cli.Command{
+			{
+				Name: "prepare", Usage: "deploy the application (runs the prepare hook)",
+				ArgsUsage: " ", OnUsageError: usageError,
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Prepare(ctx) }),
+			},
+			{
+				Name: "invoke", Usage: "drive load against the application (runs the invoke hook)",
+				ArgsUsage: "[WORKLOAD]",
+				Description: "WORKLOAD is single (the default: one request) or a positive number N of sequential iterations.\n" +
+					"sb writes the k6 options to workload_options.json beside the benchmark, starts logs/<YYYY-MM-DD_HH-MM-SS>/\n" +
+					"and copies the options and the config (sb_config.yml) into it.",
+				OnUsageError: func(c *cli.Context, err error, sub bool) error {
+					// `sb invoke -3` is a bad workload, not an unknown flag.
+					if n, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+						if _, convErr := strconv.Atoi(n); convErr == nil {
+							_, err = runner.ParseWorkload("-" + n)
+							return err
+						}
+					}
+					return usageError(c, err, sub)
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() > 1 {
+						return badArgs(c, "invoke takes at most one workload, got %q", strings.Join(c.Args().Slice(), " "))
+					}
+					w, err := runner.ParseWorkload(c.Args().First())
+					if err != nil {
+						return err
+					}
+					return newRunner(c).Invoke(c.Context, w)
+				},
+			},
+			{
+				Name: "cleanup", Usage: "tear the application down (runs the cleanup hook) and forget the state",
+				ArgsUsage: " ", OnUsageError: usageError,
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Cleanup(ctx) }),
+			},
+			{
+				Name: "test", Usage: "prepare, invoke 3 sequential iterations, cleanup",
+				ArgsUsage: " ", OnUsageError: usageError,
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Test(ctx) }),
+			},
+			{
+				Name: "status", Usage: "show the benchmark, its last event and the total duration",
+				ArgsUsage: " ", OnUsageError: usageError,
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Status(ctx) }),
+			},
+			{
+				Name: "validate", Usage: "check the benchmark file (config, hooks, syntax) and its state",
+				ArgsUsage: " ", OnUsageError: usageError,
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Validate(ctx) }),
+			},
+			{
+				Name: "wait", Usage: "wait SECONDS (useful in chains: sb invoke 10 wait 90 cleanup)",
+				ArgsUsage: "SECONDS", OnUsageError: usageError,
+				// A negative number must reach ParseSeconds, not the flag parser.
+				SkipFlagParsing: true,
+				Action: func(c *cli.Context) error {
+					if a := c.Args().First(); a == "-h" || a == "--help" {
+						return cli.ShowCommandHelp(c.Lineage()[1], "wait")
+					}
+					if c.NArg() != 1 {
+						return badArgs(c, "wait needs exactly one argument, the number of seconds")
+					}
+					d, err := runner.ParseSeconds(c.Args().First())
+					if err != nil {
+						return err
+					}
+					return newRunner(c).Wait(c.Context, d)
+				},
+			},
+			{
+				Name: "version", Usage: "print sb's version",
+				ArgsUsage: " ", OnUsageError: usageError,
+				Action: func(c *cli.Context) error {
+					if c.NArg() > 0 {
+						return badArgs(c, "version takes no arguments")
+					}
+					fmt.Fprintf(c.App.Writer, "sb %s (%s %s/%s)\n", sbVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+					return nil
+				},
+			},
+		},
+	}
+	for _, c := range app.Commands {
+		c.HideHelpCommand = true
+	}
+	return app
+}
+
+// lifecycle adapts a runner method taking no arguments into an action.
+func lifecycle(fn func(context.Context, *runner.Runner, cli.Args) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return badArgs(c, "%s takes no arguments, got %q", c.Command.Name, strings.Join(c.Args().Slice(), " "))
+		}
+		return fn(c.Context, newRunner(c), c.Args())
+	}
+}
+
+func badArgs(c *cli.Context, format string, a ...any) error {
+	return exitcode.With(fmt.Errorf(format+" (see 'sb %s --help')", append(a, c.Command.Name)...), exitcode.BadInput)
+}
+
+func usageError(_ *cli.Context, err error, _ bool) error {
+	return exitcode.With(fmt.Errorf("%v (see 'sb --help')", err), exitcode.BadInput)
+}
+
+func checkGlobalFlags(c *cli.Context) error {
+	switch c.String("log-level") {
+	case "debug", "info", "warn", "error":
+	default:
+		return exitcode.With(fmt.Errorf("unknown --log-level %q: use debug, info, warn or error", c.String("log-level")), exitcode.BadInput)
+	}
+	switch c.String("log-format") {
+	case "console", "json":
+	default:
+		return exitcode.With(fmt.Errorf("unknown --log-format %q: use console or json", c.String("log-format")), exitcode.BadInput)
+	}
+	return nil
+}
+
+// newRunner builds the runner from the global flags.
+func newRunner(c *cli.Context) *runner.Runner {
+	jsonLogs := c.String("log-format") == "json"
+	terminal := term.IsTerminal(int(os.Stderr.Fd()))
+	var log zerolog.Logger
+	if jsonLogs {
+		log = zerolog.New(os.Stderr).With().Timestamp().Logger()
+	} else {
+		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05", NoColor: !terminal}).With().Timestamp().Logger()
+	}
+	level, _ := zerolog.ParseLevel(c.String("log-level")) // checked in checkGlobalFlags
+	log = log.Level(level)
+	opts := runner.Options{File: c.String("file"), Local: c.Bool("local")}
+	if c.IsSet("seed") {
+		seed := c.Int64("seed")
+		opts.Seed = &seed
+	}
+	return runner.New(runner.NewSystem(log, jsonLogs, terminal), opts)
+}
+
+func sbVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary act as sb inside testscript sessions, so the
+// scripts run the real command line end to end.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"sb": func() {
+			ctx, stop := interruptible()
+			code := run(ctx, os.Args[1:])
+			stop()
+			os.Exit(int(code))
+		},
+	})
+}
+
+// TestCLI runs the user sessions in testdata/script/*.txtar. Each starts
+// with a copy of examples/ in $WORK/examples.
+func TestCLI(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			return os.CopyFS(filepath.Join(env.WorkDir, "examples"), os.DirFS("examples"))
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// waitfor PATH [SECONDS]: wait until a file exists (for
+			// interrupting a background sb at a known point).
+			"waitfor": func(ts *testscript.TestScript, neg bool, args []string) {
+				limit := 10 * time.Second
+				if len(args) == 2 {
+					s, _ := strconv.Atoi(args[1])
+					limit = time.Duration(s) * time.Second
+				}
+				deadline := time.Now().Add(limit)
+				for time.Now().Before(deadline) {
+					if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+						return
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				ts.Fatalf("%s did not appear within %s", args[0], limit)
+			},
+			// logsdirs N: the benchmark in the current directory has N logs directories.
+			"logsdirs": func(ts *testscript.TestScript, neg bool, args []string) {
+				dirs, _ := filepath.Glob(ts.MkAbs("logs/*"))
+				if want, _ := strconv.Atoi(args[0]); len(dirs) != want {
+					ts.Fatalf("%d logs directories %v, want %s", len(dirs), dirs, args[0])
+				}
+			},
+		},
+	})
+}
+
+var _ = context.Background

@@ -1,0 +1,220 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"sb/exitcode"
+	"sb/starlarkapi"
+)
+
+// Runner carries out sb's commands on one benchmark.
+type Runner struct {
+	sys  *System
+	opts Options
+}
+
+// New returns a Runner working with sys and the global options.
+func New(sys *System, opts Options) *Runner { return &Runner{sys: sys, opts: opts} }
+
+// Benchmark is an opened benchmark: its script and its state.
+type Benchmark struct {
+	Script *starlarkapi.Script
+	State  *State
+}
+
+// Open finds, loads and validates the benchmark and reads its state.
+func (r *Runner) Open() (*Benchmark, error) {
+	path, err := FindBenchmark(r.sys.Cwd, r.opts.File)
+	if err != nil {
+		return nil, err
+	}
+	script, err := starlarkapi.Load(path, starlarkapi.LoadOptions{Seed: r.opts.Seed, Log: r.sys.Log})
+	if err != nil {
+		return nil, err
+	}
+	st, err := loadState(script)
+	if err != nil {
+		return nil, err
+	}
+	return &Benchmark{Script: script, State: st}, nil
+}
+
+// LogsDir is the directory of the last invocation (ServiBench derives it
+// from the last invoke start), or "" before the first invoke.
+func (b *Benchmark) LogsDir() string {
+	t, ok := b.State.LastEventTime("invoke", "start")
+	if !ok {
+		return ""
+	}
+	return logsDirFor(b.Script.Dir, t)
+}
+
+func logsDirFor(dir string, t time.Time) string {
+	return filepath.Join(dir, "logs", t.Format("2006-01-02_15-04-05"))
+}
+
+// Prepare runs the prepare hook.
+func (r *Runner) Prepare(ctx context.Context) error {
+	b, err := r.Open()
+	if err != nil {
+		return err
+	}
+	_, err = r.callHook(ctx, b, "prepare", time.Time{})
+	return err
+}
+
+// Invoke writes the workload's k6 options, starts a logs directory and runs
+// the invoke hook.
+func (r *Runner) Invoke(ctx context.Context, w Workload) error {
+	b, err := r.Open()
+	if err != nil {
+		return err
+	}
+	return r.invoke(ctx, b, w)
+}
+
+func (r *Runner) invoke(ctx context.Context, b *Benchmark, w Workload) error {
+	optionsPath := b.workloadOptionsPath()
+	if err := writeAtomic(optionsPath, w.Options); err != nil {
+		return exitcode.With(fmt.Errorf("writing workload options: %w", err), exitcode.Infrastructure)
+	}
+	// A logs directory is named after the invoke's start second and never
+	// reused: a second invoke within the same second waits for the next one.
+	start := r.sys.Now()
+	for exists(logsDirFor(b.Script.Dir, start)) {
+		next := start.Truncate(time.Second).Add(time.Second)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(next.Sub(start)):
+		}
+		start = r.sys.Now()
+	}
+	logs := logsDirFor(b.Script.Dir, start)
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return exitcode.With(fmt.Errorf("creating logs directory: %w", err), exitcode.Infrastructure)
+	}
+	if err := writeNew(filepath.Join(logs, filepath.Base(optionsPath)), w.Options); err != nil {
+		return exitcode.With(fmt.Errorf("copying workload options to the logs: %w", err), exitcode.Infrastructure)
+	}
+	if err := b.State.Values.SetKey(starlark.String("workload_type"), starlark.String(w.Type)); err != nil {
+		return err
+	}
+	_, hookErr := r.callHook(ctx, b, "invoke", start)
+	cfg, encErr := b.State.encode()
+	if encErr == nil || cfg != nil {
+		if err := writeNew(filepath.Join(logs, "sb_config.yml"), cfg); err != nil {
+			r.sys.Log.Warn().Err(err).Msg("could not copy the config into the logs directory")
+		}
+	}
+	r.sys.Log.Info().Str("logs", relTo(r.sys.Cwd, logs)).Msg("invocation logs")
+	return hookErr
+}
+
+// Cleanup runs the cleanup hook and removes the state, unless the hook's
+// last command failed: then the state stays so a later cleanup can retry
+// with the same deployment ids.
+func (r *Runner) Cleanup(ctx context.Context) error {
+	b, err := r.Open()
+	if err != nil {
+		return err
+	}
+	return r.cleanup(ctx, b)
+}
+
+func (r *Runner) cleanup(ctx context.Context, b *Benchmark) error {
+	spec, err := r.callHook(ctx, b, "cleanup", time.Time{})
+	if err != nil {
+		return err
+	}
+	r.sys.Log.Info().Str("total", b.State.TotalDuration(r.sys.Now()).Round(time.Millisecond).String()).Msg("benchmark finished")
+	if spec.LastRunFailed() {
+		r.sys.Log.Warn().Str("state", relTo(r.sys.Cwd, b.State.Path)).Msg("keeping the state because cleanup's last command failed; run sb cleanup again to retry")
+		return nil
+	}
+	return b.State.Remove()
+}
+
+// Test runs prepare, invoke with 3 sequential iterations, and cleanup,
+// stopping at the first failure.
+func (r *Runner) Test(ctx context.Context) error {
+	b, err := r.Open()
+	if err != nil {
+		return err
+	}
+	if _, err := r.callHook(ctx, b, "prepare", time.Time{}); err != nil {
+		return err
+	}
+	w, _ := ParseWorkload("3")
+	if err := r.invoke(ctx, b, w); err != nil {
+		r.sys.Log.Warn().Msg("invoke failed after a successful prepare: the application may still be deployed; run sb cleanup")
+		return err
+	}
+	return r.cleanup(ctx, b)
+}
+
+// callHook records the hook's start (at start, or now when zero), runs it,
+// records its end when it succeeded and saves the state in every case, also
+// when the hook failed or was interrupted.
+func (r *Runner) callHook(ctx context.Context, b *Benchmark, hook string, start time.Time) (*starlarkapi.Spec, error) {
+	now := start
+	if now.IsZero() {
+		now = r.sys.Now()
+	}
+	b.State.AddEvent(now, hook, "start")
+	if err := b.State.Save(); err != nil {
+		return nil, err
+	}
+	r.sys.Log.Info().Str("benchmark", b.Script.Name).Msgf("%s()", hook)
+	spec := starlarkapi.NewSpec(b.Script.Name, b.State.Values)
+	spec.SetLogsDir(b.LogsDir())
+	hookErr := b.Script.Call(ctx, hook, spec, &host{r: r, b: b})
+	if hookErr == nil {
+		end := b.State.AddEvent(r.sys.Now(), hook, "end")
+		r.sys.Log.Info().Str("benchmark", b.Script.Name).Str("duration", end.Time.Sub(now).Round(time.Millisecond).String()).Msgf("%s() done", hook)
+	} else if ctx.Err() != nil {
+		r.sys.Log.Warn().Msgf("%s() interrupted; state saved", hook)
+	}
+	if err := b.State.Save(); err != nil {
+		if hookErr != nil {
+			return spec, errors.Join(hookErr, err)
+		}
+		return spec, exitcode.With(err, exitcode.ScriptError)
+	}
+	return spec, hookErr
+}
+
+// workloadOptionsPath is where workload_options.json goes: as configured,
+// else beside the configured workload script, else beside the benchmark.
+func (b *Benchmark) workloadOptionsPath() string {
+	dir := b.Script.Dir
+	if p := b.State.Attr("workload_options"); p != "" {
+		return filepath.Join(dir, p)
+	}
+	if s := b.State.Attr("workload_script"); s != "" {
+		return filepath.Join(dir, filepath.Dir(s), "workload_options.json")
+	}
+	return filepath.Join(dir, "workload_options.json")
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+func relTo(base, path string) string {
+	if r, err := filepath.Rel(base, path); err == nil && !filepath.IsAbs(r) && len(r) < len(path) {
+		return r
+	}
+	return path
+}
+
+func strKey(s string) starlark.String { return starlark.String(s) }
