@@ -32,8 +32,8 @@ const (
 	burstyCV        = 0.17
 	burstyMaxStep   = 0.35 // largest relative change between neighbouring minutes
 	spikesBaseCV    = 0.10
-	spikeMinHeight  = 3.0 // × the baseline median
-	spikeMaxHeight  = 4.0
+	spikeMinHeight  = 3.05 // × the baseline median; kept off 3 and 4 so whole-number counts stay inside
+	spikeMaxHeight  = 3.95
 	jumpNoiseCV     = 0.03
 	jumpMinDepth    = 0.25 // fraction the level drops by
 	jumpMaxDepth    = 0.35
