@@ -126,6 +126,7 @@ type Breakdown struct {
 	// latest end; Start and End their raw timestamps.
 	Earliest, Latest int32
 	Start, End       float64
+	StartInt, EndInt bool // Start/End were integers (see Span.StartInt)
 	ColdStarts       int
 	// Path is the critical path, span indices in order (a span may repeat).
 	Path []int32
@@ -218,6 +219,7 @@ func (a *Analyzer) Analyze(g *Graph, r Rules, b *Breakdown) error {
 	}
 	b.Earliest, b.Latest = earliest, latest
 	b.Start, b.End = start.StartRaw, end.EndRaw
+	b.StartInt, b.EndInt = start.StartInt, end.EndInt
 
 	// Step 3: call stack from the latest-ending span up to its root, then
 	// the longest path from the logical root.

@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"math"
 	"strconv"
 	"unicode/utf8"
 )
@@ -31,11 +32,11 @@ type Row struct {
 func AppendBreakdownRow(dst []byte, g *Graph, b *Breakdown, row *Row, scratch []byte) (out, scratchOut []byte) {
 	dst = AppendCSVField(dst, g.TraceID)
 	dst = append(dst, ',')
-	dst = AppendPyFloat(dst, b.Start)
+	dst = appendTimestamp(dst, b.Start, b.StartInt)
 	dst = append(dst, ',')
-	dst = AppendPyFloat(dst, b.End)
+	dst = appendTimestamp(dst, b.End, b.EndInt)
 	dst = append(dst, ',')
-	dst = AppendTimedelta(dst, g.Duration)
+	dst = appendTimedeltaCSV(dst, g.Duration)
 	dst = append(dst, ',')
 	dst = AppendCSVField(dst, row.URL)
 	dst = append(dst, ',')
@@ -78,10 +79,27 @@ func AppendBreakdownRow(dst []byte, g *Graph, b *Breakdown, row *Row, scratch []
 	for c := Category(0); c < NumCategories; c++ {
 		dst = append(dst, ',')
 		if b.Has[c] {
-			dst = AppendTimedelta(dst, b.Totals[c])
+			dst = appendTimedeltaCSV(dst, b.Totals[c])
 		}
 	}
 	return append(dst, '\r', '\n'), scratch
+}
+
+// appendTimedeltaCSV quotes the "N day(s), " form, which holds a comma.
+func appendTimedeltaCSV(dst []byte, d Micros) []byte {
+	if d >= 0 && d < usPerDay {
+		return AppendTimedelta(dst, d)
+	}
+	dst = append(dst, '"')
+	dst = AppendTimedelta(dst, d)
+	return append(dst, '"')
+}
+
+func appendTimestamp(dst []byte, f float64, isInt bool) []byte {
+	if isInt && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	return AppendPyFloat(dst, f)
 }
 
 // AppendInvalidRow appends one invalid_traces.csv line.

@@ -18,6 +18,9 @@ type Span struct {
 	// instants in whole microseconds, which all durations are made of.
 	StartRaw, EndRaw float64
 	Start, End       Micros
+	// StartInt and EndInt mark timestamps written as JSON integers, which
+	// the reference wrote back without a decimal point.
+	StartInt, EndInt bool
 	// Doc is the provider's index of the span's document; -1 marks a
 	// placeholder: a span that was named as a parent but never seen.
 	Doc int32

@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"bytes"
 	"strconv"
 )
 
@@ -11,7 +12,7 @@ type segDoc struct {
 	hasID, hasName, hasParent, hasOrigin   bool
 	hasURL                                 bool
 	start, end                             float64
-	hasStart, hasEnd                       bool
+	hasStart, hasEnd, startInt, endInt     bool
 	inProgress, errorFlag, fault, throttle bool
 	// problem names a field of the wrong type ("" when all is well).
 	problem string
@@ -134,20 +135,27 @@ func (p *traceParser) stringValue(r *reader) (s []byte, bad bool, err error) {
 
 // numberValue reads a number (bad is true for any other type).
 func numberValue(r *reader) (f float64, bad bool, err error) {
+	f, _, bad, err = numberValueInt(r)
+	return f, bad, err
+}
+
+// numberValueInt is numberValue that also tells whether the number was
+// written as an integer.
+func numberValueInt(r *reader) (f float64, isInt, bad bool, err error) {
 	c := r.peek()
 	if c != '-' && (c < '0' || c > '9') {
 		_, err = r.skip(1)
-		return 0, true, err
+		return 0, false, true, err
 	}
 	num, err := r.number()
 	if err != nil {
-		return 0, false, err
+		return 0, false, false, err
 	}
 	f, perr := strconv.ParseFloat(string(num), 64)
 	if perr != nil { // out of float range: the reference failed too
-		return 0, true, nil
+		return 0, false, true, nil
 	}
-	return f, false, nil
+	return f, bytes.IndexAny(num, ".eE") < 0, false, nil
 }
 
 func (p *traceParser) segments(r *reader) error {
@@ -329,13 +337,13 @@ func (p *traceParser) doc(r *reader, depth int) (int32, error) {
 			d.origin, bad, err = p.stringValue(r)
 			d.hasOrigin = !bad
 		case "start_time":
-			d.start, bad, err = numberValue(r)
+			d.start, d.startInt, bad, err = numberValueInt(r)
 			d.hasStart = true
 			if bad {
 				d.problem = "a start_time that is not a number"
 			}
 		case "end_time":
-			d.end, bad, err = numberValue(r)
+			d.end, d.endInt, bad, err = numberValueInt(r)
 			d.hasEnd = true
 			if bad {
 				d.problem = "an end_time that is not a number"

@@ -169,6 +169,7 @@ func (t *traceAnalyzer) addDoc(d int32, parent int32, sub bool) string {
 	s.Service, s.HasService = doc.origin, doc.hasOrigin
 	s.StartRaw, s.EndRaw = doc.start, doc.end
 	s.Start, s.End = start, end
+	s.StartInt, s.EndInt = doc.startInt, doc.endInt
 	s.Doc = d
 	switch {
 	case sub:
