@@ -9,58 +9,65 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// fixOwnership gives the files a container left in the bind-mounted
+// fixOwnership gives the files a container created in the bind-mounted
 // directory back to the invoking user (e.UID:e.GID).
 //
-// Containers run as root (so that any image, whatever its USER, can write
-// into the mount and read credentials under /root). Afterwards every entry
-// in the mounted tree that is not owned by the invoking user and whose
-// status changed since the container started (ctime, which creation and
-// chown both set) is handed back. Entries the container did not touch keep
-// their owner. When sb itself runs as root the files are chowned directly;
-// otherwise the host may not chown root's files, so one short-lived root
-// container of the same image does it on the mount, told the exact paths.
+// Containers run as root, so that any image, whatever its USER, can write
+// into the mount and read credentials under /root. Afterwards every entry
+// of the mounted tree that was created during the run (birth time where the
+// file system records one, else status-change time) and is not owned by the
+// invoking user is handed back; entries that existed before keep their
+// owner, and so does the mounted directory itself. When sb runs as root it
+// chowns them directly. Otherwise the host may not chown root's files, so
+// one short-lived root container of the same image does it on the mount,
+// given the exact paths (only when the run created such files at all).
 func (e *Engine) fixOwnership(ctx context.Context, image string, ws Workspace, since time.Time) error {
 	if ws.HostDir == "" {
 		return nil
 	}
-	// ctime has the host kernel's clock, like since; a second of slack
+	// The host kernel stamps both since and the files; a second of slack
 	// covers coarse file system timestamps.
 	cutoff := since.Add(-time.Second)
 	var denied []string
 	err := filepath.WalkDir(ws.HostDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == ws.HostDir {
+			// Unreadable directories not created by this run are not ours
+			// to fix; ones it created are chowned recursively below.
+			return nil
+		}
+		var st unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_UID|unix.STATX_GID|unix.STATX_BTIME|unix.STATX_CTIME, &st); err != nil {
+			return nil
+		}
+		if int(st.Uid) == e.UID && int(st.Gid) == e.GID {
+			return nil
+		}
+		born := st.Ctime
+		if st.Mask&unix.STATX_BTIME != 0 {
+			born = st.Btime
+		}
+		if time.Unix(born.Sec, int64(born.Nsec)).Before(cutoff) {
+			return nil
+		}
+		if err := os.Lchown(p, e.UID, e.GID); err == nil {
+			return nil
+		} else if !errors.Is(err, fs.ErrPermission) {
+			return nil
+		}
+		rel, err := filepath.Rel(ws.HostDir, p)
 		if err != nil {
-			// An unreadable directory written by the container is exactly
-			// what needs fixing; anything else is skipped.
-			if errors.Is(err, fs.ErrPermission) {
-				if rel, rerr := filepath.Rel(ws.HostDir, p); rerr == nil {
-					denied = append(denied, rel)
-				}
-				return nil
-			}
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		st, ok := info.Sys().(*syscall.Stat_t)
-		if !ok || (int(st.Uid) == e.UID && int(st.Gid) == e.GID) {
-			return nil
-		}
-		if time.Unix(st.Ctim.Unix()).Before(cutoff) {
-			return nil
-		}
-		if err := os.Lchown(p, e.UID, e.GID); err != nil {
-			rel, rerr := filepath.Rel(ws.HostDir, p)
-			if rerr != nil {
-				return nil
-			}
-			denied = append(denied, rel)
+		denied = append(denied, rel)
+		if d.IsDir() {
+			// Created in this run, so is everything in it: chown -R
+			// covers it, even what the host cannot read.
+			return filepath.SkipDir
 		}
 		return nil
 	})
@@ -74,8 +81,7 @@ func (e *Engine) fixOwnership(ctx context.Context, image string, ws Workspace, s
 }
 
 // chownInContainer runs `chown -R -h uid:gid PATHS…` as root in image with
-// ws mounted, in batches small enough for any argv limit. -R covers
-// directories the host could not even read.
+// ws mounted, in batches small enough for any argv limit.
 func (e *Engine) chownInContainer(ctx context.Context, image string, ws Workspace, rel []string) error {
 	owner := strconv.Itoa(e.UID) + ":" + strconv.Itoa(e.GID)
 	const batch = 500
@@ -89,7 +95,7 @@ func (e *Engine) chownInContainer(ctx context.Context, image string, ws Workspac
 		cfg.AttachStdout, cfg.AttachStderr = true, true
 		code, out, err := e.runQuiet(ctx, cfg, hostConfig(Workspace{HostDir: ws.HostDir, MountPath: ws.MountPath}))
 		if err != nil || code != 0 {
-			return fmt.Errorf("files the container wrote in %s are owned by root and could not be handed back to uid %s (chown in %s: exit %d %s %v); run `sudo chown -R %s %s`", ws.HostDir, owner, image, code, out, err, owner, ws.HostDir)
+			return fmt.Errorf("files the container created in %s are owned by root and could not be handed back to %s (chown in %s: exit %d %s %v); run `sudo chown -R %s %s`", ws.HostDir, owner, image, code, out, err, owner, ws.HostDir)
 		}
 	}
 	return nil

@@ -189,7 +189,8 @@ func TestRunOwnershipForOtherHostUser(t *testing.T) {
 	e, img := testimage.Require(t, testimage.Options{})
 	e.UID, e.GID = 1000, 1001
 	dir := t.TempDir()
-	// A file the container does not touch keeps its owner.
+	// A file that existed before keeps its owner, even when the container
+	// writes to it (its ctime changes, its birth time does not).
 	untouched := filepath.Join(dir, "untouched.txt")
 	if err := os.WriteFile(untouched, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -197,35 +198,25 @@ func TestRunOwnershipForOtherHostUser(t *testing.T) {
 	if err := os.Lchown(untouched, 4242, 4242); err != nil {
 		t.Fatal(err)
 	}
+	// So does a directory that only gains a new entry.
+	shared := filepath.Join(dir, "shared")
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(shared, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(1100 * time.Millisecond) // older than the run by more than the ctime slack
 	ws, _ := dockerenv.AppWorkspace(dir, dir)
-	run(t, e, dockerenv.RunOptions{Image: img, Workspace: ws, Command: "echo new > new.txt"})
-	if uid, gid := owner(t, filepath.Join(dir, "new.txt")); uid != 1000 || gid != 1001 {
-		t.Errorf("new.txt owned by %d:%d, want 1000:1001", uid, gid)
+	run(t, e, dockerenv.RunOptions{Image: img, Workspace: ws, Command: "echo new > new.txt && echo new > shared/new.txt && touch untouched.txt"})
+	for _, p := range []string{"new.txt", "shared/new.txt"} {
+		if uid, gid := owner(t, filepath.Join(dir, p)); uid != 1000 || gid != 1001 {
+			t.Errorf("%s owned by %d:%d, want 1000:1001", p, uid, gid)
+		}
 	}
-	if uid, _ := owner(t, untouched); uid != 4242 {
-		t.Errorf("untouched.txt changed owner to %d", uid)
-	}
-}
-
-func TestChownInContainer(t *testing.T) {
-	// The path a non-root sb takes: a root container hands files back.
-	e, img := testimage.Require(t, testimage.Options{})
-	e.UID, e.GID = 2000, 2001
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "sub", "inner"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "sub", "inner", "f"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ws, _ := dockerenv.AppWorkspace(dir, dir)
-	if err := dockerenv.ChownInContainer(e, ctxT(t), img, ws, []string{"sub"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"sub", "sub/inner", "sub/inner/f"} {
-		if uid, gid := owner(t, filepath.Join(dir, p)); uid != 2000 || gid != 2001 {
-			t.Errorf("%s owned by %d:%d, want 2000:2001", p, uid, gid)
+	for _, p := range []string{"untouched.txt", "shared", "."} {
+		if uid, _ := owner(t, filepath.Join(dir, p)); uid == 1000 {
+			t.Errorf("%s existed before the run yet was handed to 1000", p)
 		}
 	}
 }
