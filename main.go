@@ -19,6 +19,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"sb/creds"
+	"sb/dockerenv"
 	"sb/exitcode"
 	"sb/runner"
 	"sb/starlarkapi"
@@ -131,7 +133,7 @@ func newApp() *cli.App {
 			{
 				Name: "prepare", Usage: "deploy the application (runs the prepare hook)",
 				ArgsUsage: " ", OnUsageError: usageError,
-				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Prepare(ctx) }),
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ *cli.Context) error { return r.Prepare(ctx) }),
 			},
 			{
 				Name: "invoke", Usage: "drive load against the application (runs the invoke hook)",
@@ -163,22 +165,22 @@ func newApp() *cli.App {
 			{
 				Name: "cleanup", Usage: "tear the application down (runs the cleanup hook) and forget the state",
 				ArgsUsage: " ", OnUsageError: usageError,
-				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Cleanup(ctx) }),
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ *cli.Context) error { return r.Cleanup(ctx) }),
 			},
 			{
 				Name: "test", Usage: "prepare, invoke 3 sequential iterations, cleanup",
 				ArgsUsage: " ", OnUsageError: usageError,
-				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Test(ctx) }),
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ *cli.Context) error { return r.Test(ctx) }),
 			},
 			{
 				Name: "status", Usage: "show the benchmark, its last event and the total duration",
 				ArgsUsage: " ", OnUsageError: usageError,
-				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Status(ctx) }),
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ *cli.Context) error { return r.Status(ctx) }),
 			},
 			{
 				Name: "validate", Usage: "check the benchmark file (config, hooks, syntax) and its state",
 				ArgsUsage: " ", OnUsageError: usageError,
-				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ cli.Args) error { return r.Validate(ctx) }),
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ *cli.Context) error { return r.Validate(ctx) }),
 			},
 			{
 				Name: "wait", Usage: "wait SECONDS (useful in chains: sb invoke 10 wait 90 cleanup)",
@@ -200,6 +202,54 @@ func newApp() *cli.App {
 				},
 			},
 			{
+				Name: "shell", Usage: "open an interactive shell in IMAGE with the mounts spec.run uses",
+				ArgsUsage:    "[IMAGE]",
+				Description:  "IMAGE is an alias (aws_cli, node20.x, ...) or an image reference; default: the `default` alias.",
+				Flags:        []cli.Flag{&cli.StringFlag{Name: "shell", Value: "/bin/sh", Usage: "shell to start, e.g. /bin/bash"}},
+				OnUsageError: usageError,
+				Action: func(c *cli.Context) error {
+					if c.NArg() > 1 {
+						return badArgs(c, "shell takes at most one image, got %q", strings.Join(c.Args().Slice(), " "))
+					}
+					return newRunner(c).Shell(c.Context, c.Args().First(), c.String("shell"))
+				},
+			},
+			{
+				Name: "init", Usage: "build the serverless-benchmarker:<version> image holding this sb",
+				ArgsUsage: " ",
+				Description: "The image runs sb itself in a container, e.g. on a load-generator host. This sb binary must be\n" +
+					"statically linked (build it with CGO_ENABLED=0, as the README shows).",
+				Flags:        []cli.Flag{&cli.StringFlag{Name: "base", Value: dockerenv.DefaultSBBase, Usage: "base image"}},
+				OnUsageError: usageError,
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, c *cli.Context) error {
+					return r.Init(ctx, sbVersion(), c.String("base"))
+				}),
+			},
+			{
+				Name: "login", Usage: "store credentials of PROVIDER (" + strings.Join(creds.Names(), ", ") + ") in the PROVIDER-secrets volume",
+				ArgsUsage:    "PROVIDER",
+				Flags:        []cli.Flag{&cli.BoolFlag{Name: "prompt", Usage: "aws: paste a whole credentials file instead of running aws configure"}},
+				OnUsageError: usageError,
+				Action: providerAction(func(ctx context.Context, r *runner.Runner, c *cli.Context, p string) error {
+					return r.Login(ctx, p, c.Bool("prompt"))
+				}),
+			},
+			{
+				Name: "logout", Usage: "remove the credentials of PROVIDER (its PROVIDER-secrets volume)",
+				ArgsUsage: "PROVIDER", OnUsageError: usageError,
+				Action: providerAction(func(ctx context.Context, r *runner.Runner, _ *cli.Context, p string) error {
+					return r.Logout(ctx, p)
+				}),
+			},
+			{
+				Name: "check_credentials", Aliases: []string{"check-credentials"},
+				Usage:     "show whom the stored credentials of PROVIDER belong to",
+				ArgsUsage: "PROVIDER", OnUsageError: usageError,
+				Action: providerAction(func(ctx context.Context, r *runner.Runner, _ *cli.Context, p string) error {
+					return r.CheckCredentials(ctx, p)
+				}),
+			},
+			{
 				Name: "version", Usage: "print sb's version",
 				ArgsUsage: " ", OnUsageError: usageError,
 				Action: func(c *cli.Context) error {
@@ -219,12 +269,22 @@ func newApp() *cli.App {
 }
 
 // lifecycle adapts a runner method taking no arguments into an action.
-func lifecycle(fn func(context.Context, *runner.Runner, cli.Args) error) cli.ActionFunc {
+func lifecycle(fn func(context.Context, *runner.Runner, *cli.Context) error) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			return badArgs(c, "%s takes no arguments, got %q", c.Command.Name, strings.Join(c.Args().Slice(), " "))
 		}
-		return fn(c.Context, newRunner(c), c.Args())
+		return fn(c.Context, newRunner(c), c)
+	}
+}
+
+// providerAction adapts a runner method taking the PROVIDER argument.
+func providerAction(fn func(context.Context, *runner.Runner, *cli.Context, string) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() != 1 {
+			return badArgs(c, "%s needs exactly one provider (%s)", c.Command.Name, strings.Join(creds.Names(), ", "))
+		}
+		return fn(c.Context, newRunner(c), c, c.Args().First())
 	}
 }
 

@@ -21,17 +21,20 @@ type host struct {
 	b *Benchmark
 }
 
-var errNoDocker = errors.New("running commands in containers is not available in this build of sb yet: pass local=True to spec.run, or run sb with --local to use the host's shell")
-
-func (h *host) Run(ctx context.Context, req starlarkapi.RunRequest) (starlarkapi.RunResult, error) {
+func (h *host) Run(ctx context.Context, req starlarkapi.RunRequest) (res starlarkapi.RunResult, err error) {
 	if req.Local || h.r.opts.Local {
-		return h.runLocal(ctx, req)
+		res, err = h.runLocal(ctx, req)
+	} else {
+		res, err = h.runInContainer(ctx, req)
 	}
-	return starlarkapi.RunResult{}, exitcode.With(errNoDocker, exitcode.Infrastructure)
+	if err == nil && res.ExitCode != 0 {
+		h.r.sys.Log.Warn().Int("status", res.ExitCode).Msgf("command `%s` failed", req.Cmd)
+	}
+	return res, err
 }
 
 func (h *host) Build(ctx context.Context, req starlarkapi.BuildRequest) error {
-	return exitcode.With(fmt.Errorf("spec.build: %w", errNoDocker), exitcode.Infrastructure)
+	return h.buildImage(ctx, req)
 }
 
 func (h *host) RunK6(ctx context.Context, req starlarkapi.K6Request) error {

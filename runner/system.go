@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"sb/dockerenv"
 )
 
 // System holds every handle on the outside world that the runner uses, so
@@ -31,6 +33,8 @@ type System struct {
 	// Cwd is the directory sb was started in; relative paths given on the
 	// command line are resolved against it.
 	Cwd string
+	// Engine is the Docker engine, connected on first use (nil until then).
+	Engine *dockerenv.Engine
 }
 
 // NewSystem returns the System of the running process.
