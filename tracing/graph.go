@@ -56,11 +56,22 @@ type Graph struct {
 	Root int32
 
 	edges []edge
-	// Ids of 16 lowercase hex digits (what X-Ray generates) are packed into
-	// a uint64 so that indexing them allocates nothing; others go by string.
+	// keys[i] is span i's id packed into a uint64 when it is 16 lowercase
+	// hex digits (what X-Ray generates), else noKey. Small traces are
+	// indexed by scanning keys, which beats hashing; big ones switch to
+	// maps once they pass indexAt spans.
+	keys     []uint64
 	hexIndex map[uint64]int32
 	strIndex map[string]int32
+	indexed  bool
 }
+
+const (
+	// noKey marks ids that are not packed. The id "ffffffffffffffff"
+	// packs to the same value; find tells them apart by the id itself.
+	noKey   = ^uint64(0)
+	indexAt = 48
+)
 
 // Reset empties the graph, keeping its memory for the next trace.
 func (g *Graph) Reset() {
@@ -70,65 +81,115 @@ func (g *Graph) Reset() {
 	g.Spans = g.Spans[:0]
 	g.Root = -1
 	g.edges = g.edges[:0]
-	if g.hexIndex == nil {
-		g.hexIndex = make(map[uint64]int32, 64)
-		g.strIndex = make(map[string]int32)
-	}
-	clear(g.hexIndex)
-	if len(g.strIndex) > 0 {
+	g.keys = g.keys[:0]
+	if g.indexed {
+		clear(g.hexIndex)
 		clear(g.strIndex)
+		g.indexed = false
 	}
 }
 
+var hexValue = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = int8(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = int8(c - 'a' + 10)
+	}
+	return
+}()
+
+// hexKey packs an id of 16 lowercase hex digits.
 func hexKey(id []byte) (uint64, bool) {
 	if len(id) != 16 {
 		return 0, false
 	}
 	var v uint64
+	var bad int8
 	for _, c := range id {
-		switch {
-		case c >= '0' && c <= '9':
-			v = v<<4 | uint64(c-'0')
-		case c >= 'a' && c <= 'f':
-			v = v<<4 | uint64(c-'a'+10)
-		default:
-			return 0, false
-		}
+		h := hexValue[c]
+		bad |= h
+		v = v<<4 | uint64(h&0xf)
 	}
-	return v, true
+	return v, bad >= 0
 }
 
-// Lookup returns the index of the span with the given id, or -1.
-func (g *Graph) Lookup(id []byte) int32 {
-	if k, ok := hexKey(id); ok {
-		if i, ok := g.hexIndex[k]; ok {
+// find returns the index of the span with id (packed as k when hex), or -1.
+func (g *Graph) find(id []byte, k uint64, hex bool) int32 {
+	if g.indexed {
+		if hex {
+			if i, ok := g.hexIndex[k]; ok {
+				return i
+			}
+			return -1
+		}
+		if i, ok := g.strIndex[string(id)]; ok {
 			return i
 		}
 		return -1
 	}
-	if i, ok := g.strIndex[string(id)]; ok {
-		return i
+	if hex {
+		for i, key := range g.keys {
+			if key == k && len(g.Spans[i].ID) == 16 {
+				if _, ok := hexKey(g.Spans[i].ID); ok {
+					return int32(i)
+				}
+			}
+		}
+		return -1
+	}
+	for i, key := range g.keys {
+		if key == noKey && string(g.Spans[i].ID) == string(id) {
+			return int32(i)
+		}
 	}
 	return -1
+}
+
+func (g *Graph) index(i int32, k uint64, hex bool) {
+	if hex {
+		g.hexIndex[k] = i
+	} else {
+		g.strIndex[string(g.Spans[i].ID)] = i
+	}
+}
+
+// Lookup returns the index of the span with the given id, or -1.
+func (g *Graph) Lookup(id []byte) int32 {
+	k, hex := hexKey(id)
+	return g.find(id, k, hex)
 }
 
 // Mention returns the index of the span with the given id, appending a
 // placeholder (Doc -1) when the id is new. The caller fills in the
 // document's fields when it has them.
 func (g *Graph) Mention(id []byte) int32 {
-	if g.hexIndex == nil {
-		g.Reset()
-	}
-	i := g.Lookup(id)
-	if i >= 0 {
+	k, hex := hexKey(id)
+	if i := g.find(id, k, hex); i >= 0 {
 		return i
 	}
-	i = int32(len(g.Spans))
+	i := int32(len(g.Spans))
 	g.Spans = append(g.Spans, Span{ID: id, Doc: -1, parent: -1, firstEdge: -1, lastEdge: -1})
-	if k, ok := hexKey(id); ok {
-		g.hexIndex[k] = i
-	} else {
-		g.strIndex[string(id)] = i
+	if !hex {
+		k = noKey
+	}
+	g.keys = append(g.keys, k)
+	switch {
+	case g.indexed:
+		g.index(i, k, hex)
+	case len(g.Spans) > indexAt:
+		if g.hexIndex == nil {
+			g.hexIndex = make(map[uint64]int32)
+			g.strIndex = make(map[string]int32)
+		}
+		g.indexed = true
+		for j := range g.Spans {
+			kj, hj := hexKey(g.Spans[j].ID)
+			g.index(int32(j), kj, hj)
+		}
 	}
 	return i
 }

@@ -1,6 +1,9 @@
 package xray
 
 import (
+	"encoding/binary"
+	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -79,6 +82,17 @@ var stringSpecial = func() (t [256]bool) {
 	return
 }()
 
+// specialMask flags, in the high bit of each byte of the little-endian
+// word w, the bytes that end the fast path inside a string: '"', '\\' and
+// control characters. The classic "has zero byte" tricks can set spurious
+// bits only above a genuine hit, so the lowest flagged byte is exact.
+func specialMask(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := w ^ (ones * '"')
+	b := w ^ (ones * '\\')
+	return ((w-ones*0x20) & ^w | (q-ones) & ^q | (b-ones) & ^b) & highs
+}
+
 // str reads a string at r.i (which must be '"'), returning its raw contents
 // (escapes still in place) and whether it has escapes.
 func (r *reader) str() (raw []byte, escaped bool, err error) {
@@ -86,12 +100,21 @@ func (r *reader) str() (raw []byte, escaped bool, err error) {
 	start := r.i + 1
 	j := start
 	for {
-		for j < len(d) && !stringSpecial[d[j]] {
-			j++
-		}
-		if j >= len(d) {
-			r.i = j
-			return nil, false, r.fail("")
+		if j+8 <= len(d) {
+			m := specialMask(binary.LittleEndian.Uint64(d[j:]))
+			if m == 0 {
+				j += 8
+				continue
+			}
+			j += bits.TrailingZeros64(m) >> 3
+		} else {
+			for j < len(d) && !stringSpecial[d[j]] {
+				j++
+			}
+			if j >= len(d) {
+				r.i = j
+				return nil, false, r.fail("")
+			}
 		}
 		switch d[j] {
 		case '"':
@@ -99,35 +122,121 @@ func (r *reader) str() (raw []byte, escaped bool, err error) {
 			return d[start:j], escaped, nil
 		case '\\':
 			escaped = true
-			if j+1 >= len(d) {
-				r.i = len(d)
-				return nil, false, r.fail("")
+			n, err := r.escapeLen(j)
+			if err != nil {
+				return nil, false, err
 			}
-			switch d[j+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				j += 2
-			case 'u':
-				if j+6 > len(d) {
-					r.i = len(d)
-					return nil, false, r.fail("")
-				}
-				for k := j + 2; k < j+6; k++ {
-					if unhex(d[k]) < 0 {
-						r.i = k
-						return nil, false, r.fail("invalid \\u escape in string")
-					}
-				}
-				j += 6
-			default:
-				r.i = j + 1
-				return nil, false, r.fail("invalid escape in string")
-			}
+			j += n
 		default:
 			r.i = j
 			return nil, false, r.fail("control character in string")
 		}
 	}
 }
+
+// escapeLen validates the escape sequence at d[j] == '\\' and returns its
+// length.
+func (r *reader) escapeLen(j int) (int, error) {
+	d := r.data
+	if j+1 >= len(d) {
+		r.i = len(d)
+		return 0, r.fail("")
+	}
+	switch d[j+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2, nil
+	case 'u':
+		if j+6 > len(d) {
+			r.i = len(d)
+			return 0, r.fail("")
+		}
+		for k := j + 2; k < j+6; k++ {
+			if unhex(d[k]) < 0 {
+				r.i = k
+				return 0, r.fail("invalid \\u escape in string")
+			}
+		}
+		return 6, nil
+	}
+	r.i = j + 1
+	return 0, r.fail("invalid escape in string")
+}
+
+// appendString validates the string at r.i (which must be '"') and
+// appends its decoded contents to dst: one pass for the Document strings,
+// which make up most of a trace.
+func (r *reader) appendString(dst []byte) ([]byte, error) {
+	d := r.data
+	j := r.i + 1
+	// The decoded string is never longer than the rest of the input; with
+	// that much room (plus a word) the loop can store without checks.
+	o := len(dst)
+	dst = slices.Grow(dst, len(d)-j+8)
+	out := dst[:cap(dst)]
+	for {
+		if j+8 <= len(d) {
+			w := binary.LittleEndian.Uint64(d[j:])
+			binary.LittleEndian.PutUint64(out[o:], w)
+			m := specialMask(w)
+			if m == 0 {
+				j += 8
+				o += 8
+				continue
+			}
+			k := bits.TrailingZeros64(m) >> 3
+			j += k
+			o += k
+		} else {
+			for j < len(d) && !stringSpecial[d[j]] {
+				out[o] = d[j]
+				o++
+				j++
+			}
+			if j >= len(d) {
+				r.i = j
+				return dst, r.fail("")
+			}
+		}
+		switch d[j] {
+		case '"':
+			r.i = j + 1
+			return out[:o], nil
+		case '\\':
+			if j+1 < len(d) && d[j+1] == '"' { // by far the most common
+				out[o] = '"'
+				o++
+				j += 2
+				continue
+			}
+			n, err := r.escapeLen(j)
+			if err != nil {
+				return dst, err
+			}
+			if n == 2 {
+				out[o] = unescapeByte[d[j+1]]
+				o++
+				j += 2
+				continue
+			}
+			ru := hex4(d[j+2:])
+			j += 6
+			if utf16.IsSurrogate(ru) && j+6 <= len(d) && d[j] == '\\' && d[j+1] == 'u' {
+				if n2, err := r.escapeLen(j); err == nil && n2 == 6 {
+					if r2 := utf16.DecodeRune(ru, hex4(d[j+2:])); r2 != utf8.RuneError {
+						ru = r2
+						j += 6
+					}
+				}
+			}
+			o += utf8.EncodeRune(out[o:], ru)
+		default:
+			r.i = j
+			return dst, r.fail("control character in string")
+		}
+	}
+}
+
+var unescapeByte = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 func unhex(c byte) int {
 	switch {

@@ -151,11 +151,89 @@ func numberValueInt(r *reader) (f float64, isInt, bad bool, err error) {
 	if err != nil {
 		return 0, false, false, err
 	}
-	f, perr := strconv.ParseFloat(string(num), 64)
-	if perr != nil { // out of float range: the reference failed too
-		return 0, false, true, nil
+	f, isInt, ok := parseFloatFast(num)
+	if !ok {
+		var perr error
+		f, perr = strconv.ParseFloat(string(num), 64)
+		if perr != nil { // out of float range: the reference failed too
+			return 0, false, true, nil
+		}
+		isInt = bytes.IndexAny(num, ".eE") < 0
 	}
-	return f, bytes.IndexAny(num, ".eE") < 0, false, nil
+	return f, isInt, false, nil
+}
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseFloatFast converts the common timestamps (a mantissa up to 2^53, a
+// small exponent) exactly: the digits form an integer that float64
+// holds exactly, and one multiplication or division by an exact power of
+// ten is correctly rounded, the same result strconv.ParseFloat gives. ok is
+// false for anything else, which the caller hands to strconv.
+func parseFloatFast(num []byte) (f float64, isInt, ok bool) {
+	i := 0
+	neg := false
+	if i < len(num) && num[i] == '-' {
+		neg = true
+		i++
+	}
+	var mant uint64
+	digits, exp := 0, 0
+	isInt = true
+	for ; i < len(num); i++ {
+		c := num[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if mant != 0 || c != '0' {
+				digits++
+			}
+			mant = mant*10 + uint64(c-'0')
+			if !isInt {
+				exp--
+			}
+		case c == '.':
+			isInt = false
+		default: // exponent
+			isInt = false
+			e, sign := 0, 1
+			i++
+			if i < len(num) && (num[i] == '+' || num[i] == '-') {
+				if num[i] == '-' {
+					sign = -1
+				}
+				i++
+			}
+			if len(num)-i > 3 {
+				return 0, false, false
+			}
+			for ; i < len(num); i++ {
+				e = e*10 + int(num[i]-'0')
+			}
+			exp += sign * e
+		}
+		if digits > 19 {
+			return 0, false, false
+		}
+	}
+	if mant > 1<<53 {
+		return 0, false, false
+	}
+	f = float64(mant)
+	switch {
+	case exp == 0:
+	case exp > 0 && exp < len(pow10):
+		f *= pow10[exp]
+	case exp < 0 && -exp < len(pow10):
+		f /= pow10[-exp]
+	default:
+		return 0, false, false
+	}
+	if neg {
+		f = -f
+	}
+	return f, isInt, true
 }
 
 func (p *traceParser) segments(r *reader) error {
@@ -192,16 +270,9 @@ func (p *traceParser) segments(r *reader) error {
 						_, err = r.skip(2)
 						break
 					}
-					var raw []byte
-					var esc bool
-					if raw, esc, err = r.str(); err != nil {
-						return err
-					}
 					ref.docOff = len(p.docBuf)
-					if esc {
-						p.docBuf = unescape(p.docBuf, raw)
-					} else {
-						p.docBuf = append(p.docBuf, raw...)
+					if p.docBuf, err = r.appendString(p.docBuf); err != nil {
+						return err
 					}
 					ref.docEnd = len(p.docBuf)
 					ref.problem = ""
