@@ -195,11 +195,7 @@ func planCustom(o Options) (*Workload, error) {
 		if err := o.validate(false); err != nil {
 			return nil, err
 		}
-		w, err := planTrace("custom", o.Trace, o)
-		if err != nil {
-			return nil, err
-		}
-		return w, nil
+		return planTrace("custom", o.Trace, o)
 	case o.OptionsFile != "":
 		data, err := os.ReadFile(o.OptionsFile)
 		if err != nil {
