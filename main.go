@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +24,8 @@ import (
 	"sb/creds"
 	"sb/dockerenv"
 	"sb/exitcode"
+	"sb/loadgen"
+	"sb/loadgen/k6x"
 	"sb/runner"
 	"sb/starlarkapi"
 )
@@ -30,6 +34,10 @@ import (
 var version = ""
 
 func main() {
+	// `sb k6 ...` is k6 itself, compiled in; it owns the process from here.
+	if len(os.Args) > 1 && os.Args[1] == "k6" {
+		k6x.RunK6Main(os.Args[2:])
+	}
 	ctx, stop := interruptible()
 	defer stop()
 	os.Exit(int(run(ctx, os.Args[1:])))
@@ -55,15 +63,15 @@ func interruptible() (context.Context, func()) {
 func run(ctx context.Context, args []string) exitcode.Code {
 	app := newApp()
 	globals, steps, err := runner.SplitChain(args, grammar(app))
-	if err == nil && len(steps) <= 1 {
+	if err == nil && len(steps) == 0 {
 		err = app.RunContext(ctx, append([]string{"sb"}, args...))
-	} else if err == nil {
-		for _, step := range steps {
-			argv := append(append([]string{"sb"}, globals...), step...)
-			if err = app.RunContext(ctx, argv); err != nil {
-				break
-			}
+	}
+	for _, step := range steps {
+		if err != nil {
+			break
 		}
+		argv := append(append([]string{"sb"}, globals...), flagsFirst(app, step)...)
+		err = app.RunContext(ctx, argv)
 	}
 	if err != nil {
 		report(err)
@@ -82,20 +90,37 @@ func report(err error) {
 	fmt.Fprintln(os.Stderr, "sb: "+err.Error())
 }
 
-func grammar(app *cli.App) runner.Grammar {
-	flagTakesValue := func(flags []cli.Flag, arg string) bool {
-		name := strings.TrimLeft(arg, "-")
-		for _, f := range flags {
-			for _, n := range f.Names() {
-				if n == name {
-					if v, ok := f.(cli.DocGenerationFlag); ok {
-						return v.TakesValue()
-					}
+// flagTakesValue tells whether arg names one of flags that takes a value.
+func flagTakesValue(flags []cli.Flag, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				if v, ok := f.(cli.DocGenerationFlag); ok {
+					return v.TakesValue()
 				}
 			}
 		}
-		return false
 	}
+	return false
+}
+
+// flagsFirst lets flags follow a command's arguments (see runner.FlagsFirst).
+func flagsFirst(app *cli.App, step []string) []string {
+	cmd := app.Command(step[0])
+	if cmd == nil || cmd.SkipFlagParsing {
+		return step
+	}
+	depth := 1
+	if len(step) > 1 {
+		if sub := cmd.Command(step[1]); sub != nil {
+			cmd, depth = sub, 2
+		}
+	}
+	return runner.FlagsFirst(step, depth, func(f string) bool { return flagTakesValue(cmd.Flags, f) })
+}
+
+func grammar(app *cli.App) runner.Grammar {
 	return runner.Grammar{
 		IsCommand: func(w string) bool { return app.Command(w) != nil },
 		TakesValue: func(cmd, flag string) bool {
@@ -105,6 +130,19 @@ func grammar(app *cli.App) runner.Grammar {
 			return flagTakesValue(app.Command(cmd).Flags, flag)
 		},
 		Unchained: func(cmd string) bool { return cmd == "help" },
+		IsFlag: func(cmd, flag string) bool {
+			flags := app.Flags
+			if cmd != "" {
+				flags = app.Command(cmd).Flags
+			}
+			name := strings.SplitN(strings.TrimLeft(flag, "-"), "=", 2)[0]
+			for _, f := range flags {
+				if slices.Contains(f.Names(), name) {
+					return true
+				}
+			}
+			return false
+		},
 	}
 }
 
@@ -138,29 +176,42 @@ func newApp() *cli.App {
 			{
 				Name: "invoke", Usage: "drive load against the application (runs the invoke hook)",
 				ArgsUsage: "[WORKLOAD]",
-				Description: "WORKLOAD is single (the default: one request) or a positive number N of sequential iterations.\n" +
-					"sb writes the k6 options to workload_options.json beside the benchmark, starts logs/<YYYY-MM-DD_HH-MM-SS>/\n" +
-					"and copies the options and the config (sb_config.yml) into it.",
-				OnUsageError: func(c *cli.Context, err error, sub bool) error {
-					// `sb invoke -3` is a bad workload, not an unknown flag.
-					if n, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
-						if _, convErr := strconv.Atoi(n); convErr == nil {
-							_, err = runner.ParseWorkload("-" + n)
-							return err
-						}
-					}
-					return usageError(c, err, sub)
-				},
+				Description: "WORKLOAD: " + loadgen.AcceptedWorkloads + ".\n" +
+					"sb writes the k6 options to workload_options.json beside the benchmark, starts logs/<YYYY-MM-DD_HH-MM-SS>/,\n" +
+					"copies the options and the config (sb_config.yml) into it and runs the invoke hook (usually spec.run_k6).\n" +
+					"Preview a workload with `sb workload show WORKLOAD`.",
+				Flags:        workloadFlags(),
+				OnUsageError: invokeUsageError,
 				Action: func(c *cli.Context) error {
 					if c.NArg() > 1 {
 						return badArgs(c, "invoke takes at most one workload, got %q", strings.Join(c.Args().Slice(), " "))
 					}
-					w, err := runner.ParseWorkload(c.Args().First())
+					w, err := parseWorkload(c)
 					if err != nil {
 						return err
 					}
 					return newRunner(c).Invoke(c.Context, w)
 				},
+			},
+			{
+				Name: "workload", Usage: "work with workloads without running anything",
+				Subcommands: []*cli.Command{{
+					Name: "show", Usage: "print a workload's per-minute series and a sparkline of its per-second rates",
+					ArgsUsage:    "WORKLOAD",
+					Description:  "WORKLOAD: " + loadgen.AcceptedWorkloads + ".",
+					Flags:        workloadFlags(),
+					OnUsageError: invokeUsageError,
+					Action: func(c *cli.Context) error {
+						if c.NArg() != 1 {
+							return badArgs(c, "workload show needs exactly one workload")
+						}
+						w, err := parseWorkload(c)
+						if err != nil {
+							return err
+						}
+						return loadgen.Show(c.App.Writer, w.Plan, 72)
+					},
+				}},
 			},
 			{
 				Name: "cleanup", Usage: "tear the application down (runs the cleanup hook) and forget the state",
@@ -266,6 +317,71 @@ func newApp() *cli.App {
 		c.HideHelpCommand = true
 	}
 	return app
+}
+
+// workloadFlags are the flags of invoke and workload show.
+func workloadFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "workload-trace", Usage: "per-minute CSV (InvocationsPerMinute column) for `custom`"},
+		&cli.StringFlag{Name: "workload-options", Usage: "k6 options JSON for `custom`, used unchanged"},
+		&cli.Float64Flag{Name: "scale-factor", Value: loadgen.DefaultScaleFactor, Usage: "multiply the rates by this factor"},
+		&cli.StringFlag{Name: "scale-type", Value: loadgen.ScaleLinear, Usage: "linear or compound"},
+		&cli.IntFlag{Name: "seconds-to-skip", Value: loadgen.DefaultSecondsToSkip, Usage: "skip the first seconds of a trace-shaped workload"},
+		&cli.Int64Flag{Name: "seed", Usage: "seed of generated patterns", DefaultText: fmt.Sprintf("$%s or %d", loadgen.SeedEnv, loadgen.DefaultSeed)},
+		&cli.Float64Flag{Name: "rate", Value: loadgen.DefaultRate, Usage: "mean requests per second of a generated pattern"},
+		&cli.IntFlag{Name: "minutes", Value: loadgen.DefaultMinutes, Usage: "length in minutes of a generated pattern"},
+	}
+}
+
+// parseWorkload plans the workload argument with the flags, resolving the
+// files it names against the directory sb was started in.
+func parseWorkload(c *cli.Context) (runner.Workload, error) {
+	opts, err := loadgen.DefaultOptions()
+	if err != nil {
+		return runner.Workload{}, exitcode.With(err, exitcode.BadInput)
+	}
+	opts.Trace = c.String("workload-trace")
+	opts.OptionsFile = c.String("workload-options")
+	opts.ScaleFactor = c.Float64("scale-factor")
+	opts.ScaleType = c.String("scale-type")
+	opts.SecondsToSkip = c.Int("seconds-to-skip")
+	opts.Rate = c.Float64("rate")
+	opts.Minutes = c.Int("minutes")
+	// invoke's own --seed, else the global one (which also seeds random).
+	for _, ctx := range c.Lineage() {
+		if slices.Contains(ctx.LocalFlagNames(), "seed") {
+			opts.Seed = ctx.Int64("seed")
+			break
+		}
+	}
+	arg := c.Args().First()
+	if arg != "" && strings.HasSuffix(strings.ToLower(arg), ".csv") {
+		arg = absPath(arg)
+	}
+	opts.Trace, opts.OptionsFile = absPath(opts.Trace), absPath(opts.OptionsFile)
+	return runner.ParseWorkload(arg, opts)
+}
+
+func absPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// invokeUsageError turns `sb invoke -3` into a workload error, not an
+// unknown flag.
+func invokeUsageError(c *cli.Context, err error, sub bool) error {
+	if n, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+		if _, convErr := strconv.Atoi(n); convErr == nil {
+			_, err = runner.ParseWorkload("-"+n, loadgen.Options{})
+			return err
+		}
+	}
+	return usageError(c, err, sub)
 }
 
 // lifecycle adapts a runner method taking no arguments into an action.

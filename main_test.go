@@ -1,7 +1,10 @@
 package main
 
 import (
-	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,14 +17,7 @@ import (
 // TestMain lets the test binary act as sb inside testscript sessions, so the
 // scripts run the real command line end to end.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"sb": func() {
-			ctx, stop := interruptible()
-			code := run(ctx, os.Args[1:])
-			stop()
-			os.Exit(int(code))
-		},
-	})
+	testscript.Main(m, map[string]func(){"sb": main})
 }
 
 // TestCLI runs the user sessions in testdata/script/*.txtar. Each starts
@@ -30,7 +26,14 @@ func TestCLI(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			return os.CopyFS(filepath.Join(env.WorkDir, "examples"), os.DirFS("examples"))
+			// A local application for workloads to load: counts requests
+			// and remembers their trace headers.
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, "trace=%s\n", r.Header.Get("X-Amzn-Trace-Id"))
+			}))
+			env.Defer(srv.Close)
+			env.Setenv("APP_URL", srv.URL)
+			return copyExamples(filepath.Join(env.WorkDir, "examples"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// waitfor PATH [SECONDS]: wait until a file exists (for
@@ -61,4 +64,26 @@ func TestCLI(t *testing.T) {
 	})
 }
 
-var _ = context.Background
+// copyExamples copies examples/ as a fresh checkout has it: without the
+// state, logs and options that local runs leave behind.
+func copyExamples(dst string) error {
+	return filepath.WalkDir("examples", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("examples", path)
+		switch {
+		case d.IsDir() && (d.Name() == "logs" || d.Name() == ".sb"):
+			return filepath.SkipDir
+		case d.IsDir():
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		case d.Name() == "workload_options.json":
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+}

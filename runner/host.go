@@ -37,10 +37,6 @@ func (h *host) Build(ctx context.Context, req starlarkapi.BuildRequest) error {
 	return h.buildImage(ctx, req)
 }
 
-func (h *host) RunK6(ctx context.Context, req starlarkapi.K6Request) error {
-	return exitcode.With(errors.New("spec.run_k6 is not available in this build of sb yet"), exitcode.Infrastructure)
-}
-
 // runLocal runs the command with the host's shell in the benchmark
 // directory, streaming and capturing its combined output. The command gets
 // its own process group so that Ctrl-C or a timeout stops everything it

@@ -12,6 +12,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"sb/exitcode"
+	"sb/loadgen"
 	"sb/starlarkapi"
 )
 
@@ -83,7 +84,7 @@ func (r *Runner) Invoke(ctx context.Context, w Workload) error {
 
 func (r *Runner) invoke(ctx context.Context, b *Benchmark, w Workload) error {
 	optionsPath := b.workloadOptionsPath()
-	if err := writeAtomic(optionsPath, w.Options); err != nil {
+	if err := loadgen.WriteOptionsFile(optionsPath, w.Plan.K6Options); err != nil {
 		return exitcode.With(fmt.Errorf("writing workload options: %w", err), exitcode.Infrastructure)
 	}
 	// A logs directory is named after the invoke's start second and never
@@ -102,10 +103,10 @@ func (r *Runner) invoke(ctx context.Context, b *Benchmark, w Workload) error {
 	if err := os.MkdirAll(logs, 0o755); err != nil {
 		return exitcode.With(fmt.Errorf("creating logs directory: %w", err), exitcode.Infrastructure)
 	}
-	if err := writeNew(filepath.Join(logs, filepath.Base(optionsPath)), w.Options); err != nil {
+	if err := writeNew(filepath.Join(logs, filepath.Base(optionsPath)), w.Plan.K6Options); err != nil {
 		return exitcode.With(fmt.Errorf("copying workload options to the logs: %w", err), exitcode.Infrastructure)
 	}
-	if err := b.State.Values.SetKey(starlark.String("workload_type"), starlark.String(w.Type)); err != nil {
+	if err := b.recordWorkload(w); err != nil {
 		return err
 	}
 	_, hookErr := r.callHook(ctx, b, "invoke", start)
@@ -153,8 +154,7 @@ func (r *Runner) Test(ctx context.Context) error {
 	if _, err := r.callHook(ctx, b, "prepare", time.Time{}); err != nil {
 		return err
 	}
-	w, _ := ParseWorkload("3")
-	if err := r.invoke(ctx, b, w); err != nil {
+	if err := r.invoke(ctx, b, Iterations(3)); err != nil {
 		r.sys.Log.Warn().Msg("invoke failed after a successful prepare: the application may still be deployed; run sb cleanup")
 		return err
 	}
@@ -218,3 +218,33 @@ func relTo(base, path string) string {
 }
 
 func strKey(s string) starlark.String { return starlark.String(s) }
+
+// recordWorkload stores the workload and its flags in the state, under
+// ServiBench's keys, so a run's sb_config.yml tells how it was invoked.
+func (b *Benchmark) recordWorkload(w Workload) error {
+	o := w.Options
+	set := func(k string, v starlark.Value) error { return b.State.Values.SetKey(starlark.String(k), v) }
+	optional := func(s string) starlark.Value {
+		if s == "" {
+			return starlark.None
+		}
+		return starlark.String(s)
+	}
+	for _, kv := range []struct {
+		k string
+		v starlark.Value
+	}{
+		{"workload_type", starlark.String(w.Plan.Name)},
+		{"scale_factor", starlark.Float(o.ScaleFactor)},
+		{"scale_type", starlark.String(o.ScaleType)},
+		{"workload_trace", optional(o.Trace)},
+		{"workload_options_file", optional(o.OptionsFile)},
+		{"seconds_to_skip", starlark.MakeInt(o.SecondsToSkip)},
+		{"workload_seed", starlark.MakeInt64(o.Seed)},
+	} {
+		if err := set(kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"sb/exitcode"
+	"sb/loadgen"
 )
 
 func writeFile(t *testing.T, path, content string) {
@@ -82,6 +83,12 @@ func TestSplitChain(t *testing.T) {
 		IsCommand:  func(w string) bool { return cmds[w] },
 		TakesValue: func(cmd, flag string) bool { return flag == "-f" || flag == "--file" || flag == "--workload-trace" },
 		Unchained:  func(cmd string) bool { return cmd == "help" },
+		IsFlag: func(cmd, flag string) bool {
+			if cmd == "" {
+				return flag == "-f" || flag == "--file" || flag == "--local" || strings.HasPrefix(flag, "--file=")
+			}
+			return flag == "--workload-trace"
+		},
 	}
 	for _, tc := range []struct {
 		args, globals, steps, err string
@@ -92,6 +99,8 @@ func TestSplitChain(t *testing.T) {
 		{args: "-f prepare invoke", globals: "-f prepare", steps: "invoke"},
 		{args: "invoke custom --workload-trace cleanup cleanup", steps: "invoke custom --workload-trace cleanup|cleanup"},
 		{args: "help invoke", steps: "help invoke"},
+		{args: "invoke 10 -f x cleanup --local", globals: "-f x --local", steps: "invoke 10|cleanup"},
+		{args: "-f a invoke 10 --file=b", globals: "-f a --file=b", steps: "invoke 10"},
 		{args: "--help", globals: "--help"},
 		{args: "deploy", err: `unknown command "deploy": run 'sb --help' to list the commands`},
 	} {
@@ -113,14 +122,15 @@ func TestSplitChain(t *testing.T) {
 }
 
 func TestParseArguments(t *testing.T) {
-	for arg, want := range map[string]string{"": "{\"vus\": 1, \"iterations\": 1}\n", "single": "{\"vus\": 1, \"iterations\": 1}\n", "10": "{\"vus\": 1, \"iterations\": 10}\n"} {
-		w, err := ParseWorkload(arg)
-		if err != nil || string(w.Options) != want {
-			t.Errorf("ParseWorkload(%q) = %s, %v; want %s", arg, w.Options, err, want)
+	opts, _ := loadgen.DefaultOptions()
+	for arg, want := range map[string]string{"": `{"vus":1,"iterations":1}`, "single": `{"vus":1,"iterations":1}`, "10": `{"vus":1,"iterations":10}`} {
+		w, err := ParseWorkload(arg, opts)
+		if err != nil || compact(string(w.Plan.K6Options)) != want {
+			t.Errorf("ParseWorkload(%q) = %s, %v; want %s", arg, w.Plan.K6Options, err, want)
 		}
 	}
 	for _, arg := range []string{"0", "-3", "burst", "1.5", "steady2"} {
-		if _, err := ParseWorkload(arg); err == nil || !strings.Contains(err.Error(), "accepts single, or a positive number") || exitcode.Of(err) != exitcode.BadInput {
+		if _, err := ParseWorkload(arg, opts); err == nil || !strings.Contains(err.Error(), loadgen.AcceptedWorkloads) || exitcode.Of(err) != exitcode.BadInput {
 			t.Errorf("ParseWorkload(%q) error %v", arg, err)
 		}
 	}
@@ -206,7 +216,7 @@ func TestInvokeLogsAndCleanup(t *testing.T) {
 	if err := r.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w, _ := ParseWorkload("2")
+	w := Iterations(2)
 	// Two invokes in a row: two logs directories, nothing overwritten.
 	for i := 0; i < 2; i++ {
 		if err := r.Invoke(ctx, w); err != nil {
@@ -218,7 +228,7 @@ func TestInvokeLogsAndCleanup(t *testing.T) {
 		t.Fatalf("logs dirs %v, want 2", dirs)
 	}
 	for _, d := range dirs {
-		if got := readFile(t, filepath.Join(d, "workload_options.json")); got != "{\"vus\": 1, \"iterations\": 2}\n" {
+		if got := readFile(t, filepath.Join(d, "workload_options.json")); compact(got) != `{"vus":1,"iterations":2}` {
 			t.Errorf("%s: options %s", d, got)
 		}
 		cfg := readFile(t, filepath.Join(d, "sb_config.yml"))
@@ -226,17 +236,12 @@ func TestInvokeLogsAndCleanup(t *testing.T) {
 			t.Errorf("%s: sb_config.yml:\n%s", d, cfg)
 		}
 	}
-	if got := readFile(t, filepath.Join(dir, "workload_options.json")); got != "{\"vus\": 1, \"iterations\": 2}\n" {
+	if got := readFile(t, filepath.Join(dir, "workload_options.json")); compact(got) != `{"vus":1,"iterations":2}` {
 		t.Errorf("options beside the benchmark: %s", got)
 	}
 	b, _ := r.Open()
 	if got, want := b.State.Attr("seen_logs_dir"), dirs[1]; got != want {
 		t.Errorf("spec.logs_dir in invoke = %q, want %q", got, want)
-	}
-
-	// A refused workload leaves the previous options alone.
-	if _, err := ParseWorkload("burst"); err == nil {
-		t.Fatal("burst accepted")
 	}
 
 	// Cleanup whose last command failed keeps the state; a good one removes it.
@@ -342,3 +347,5 @@ def cleanup(spec):
 		t.Errorf("output not streamed with its command's prefix:\n%s", errOut.String())
 	}
 }
+
+func compact(s string) string { return strings.Join(strings.Fields(s), "") }

@@ -2,35 +2,38 @@ package runner
 
 import (
 	"fmt"
-	"strconv"
 
 	"sb/exitcode"
+	"sb/loadgen"
 )
 
-// Workload is what `sb invoke` was asked to run: its name as typed and the k6
-// options it stands for.
+// Workload is what `sb invoke` was asked to run: the planned workload and
+// the flags that shaped it (recorded in the state as ServiBench did).
 type Workload struct {
-	Type    string
-	Options []byte // workload_options.json content
+	Plan    *loadgen.Workload
+	Options loadgen.Options
 }
 
-// acceptedWorkloads lists what invoke takes, for error messages.
-const acceptedWorkloads = "single, or a positive number of sequential iterations such as 10"
-
-// ParseWorkload turns invoke's argument into k6 options. Anything it does not
-// know is refused, before any file is touched.
-func ParseWorkload(arg string) (Workload, error) {
+// ParseWorkload plans invoke's argument with the given flags. Anything it
+// does not know is refused before any file is touched, with the list of what
+// is accepted.
+func ParseWorkload(arg string, opts loadgen.Options) (Workload, error) {
 	if arg == "" {
-		arg = "single"
+		arg = loadgen.DefaultWorkload
 	}
-	iterations := 1
-	if arg != "single" {
-		n, err := strconv.Atoi(arg)
-		if err != nil || n <= 0 {
-			return Workload{}, exitcode.With(fmt.Errorf("unknown workload %q: sb invoke accepts %s", arg, acceptedWorkloads), exitcode.BadInput)
-		}
-		iterations = n
+	plan, err := loadgen.Plan(arg, opts)
+	if err != nil {
+		return Workload{}, exitcode.With(err, exitcode.BadInput)
 	}
-	// Spaced as Python's json.dump writes it, so files match ServiBench's.
-	return Workload{Type: arg, Options: fmt.Appendf(nil, "{\"vus\": 1, \"iterations\": %d}\n", iterations)}, nil
+	return Workload{Plan: plan, Options: opts}, nil
+}
+
+// Iterations is the workload of N sequential iterations with default flags.
+func Iterations(n int) Workload {
+	opts, _ := loadgen.DefaultOptions()
+	w, err := ParseWorkload(fmt.Sprint(n), opts)
+	if err != nil {
+		panic(err) // a positive count is always accepted
+	}
+	return w
 }
