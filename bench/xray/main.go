@@ -51,13 +51,20 @@ func gen(args []string) error {
 	n := fs.Int("n", 20000, "number of traces")
 	seed := fs.Uint64("seed", 1, "random seed")
 	invalid := fs.Int("invalid-every", 50, "make every n-th trace invalid (0: none)")
+	random := fs.Bool("random", false, "small random traces reaching every branch instead of realistic ones")
 	out := fs.String("o", "traces.json", "output file")
 	fs.Parse(args)
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	if err := synthetic.Write(f, synthetic.Options{Traces: *n, Seed: *seed, InvalidEvery: *invalid}); err != nil {
+	write := func() error {
+		return synthetic.Write(f, synthetic.Options{Traces: *n, Seed: *seed, InvalidEvery: *invalid})
+	}
+	if *random {
+		write = func() error { return synthetic.WriteRandom(f, *n, *seed) }
+	}
+	if err := write(); err != nil {
 		f.Close()
 		return err
 	}

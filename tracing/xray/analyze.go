@@ -367,12 +367,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // in chunk order. The number of chunks in flight is bounded, so memory stays
 // constant whatever the file size.
 
-const (
-	chunkSize = 512 << 10
-	// maxLine bounds a single line (one trace); longer ones are reported
-	// as invalid rather than buffered.
-	maxLine = 256 << 20
-)
+const chunkSize = 512 << 10
+
+// maxLine bounds a single line (one trace); longer ones are reported as
+// invalid rather than buffered. A variable so that tests can lower it.
+var maxLine = 256 << 20
 
 type chunk struct {
 	buf       []byte // whole lines
@@ -469,7 +468,7 @@ func analyzeChunk(ta *traceAnalyzer, c *chunk) {
 	if c.tooLong > 0 {
 		cs.line = c.tooLong
 		cs.row(false, nil, tracing.AppendInvalidRow(nil, nil,
-			"Line "+strconv.Itoa(c.tooLong)+" is longer than "+strconv.Itoa(maxLine>>20)+" MiB; not analysed."))
+			"Line "+strconv.Itoa(c.tooLong)+" is longer than "+strconv.Itoa(maxLine>>20)+" MiB; not analysed (a trace that big is not one X-Ray returns)."))
 		return
 	}
 	b := c.buf
@@ -499,7 +498,7 @@ func blank(b []byte) bool {
 
 // readChunks fills chunks with whole lines and hands them to the workers
 // (work) and, in the same order, to the sink (order).
-func readChunks(ctx context.Context, br *bufio.Reader, free <-chan *chunk, work, order chan<- *chunk) error {
+func readChunks(ctx context.Context, br *bufio.Reader, free chan *chunk, work, order chan<- *chunk) error {
 	var carry []byte // the incomplete last line of the previous read
 	line := 1
 	eof := false
@@ -524,7 +523,10 @@ func readChunks(ctx context.Context, br *bufio.Reader, free <-chan *chunk, work,
 				if bytes.IndexByte(buf, '\n') >= 0 || len(buf) >= maxLine {
 					break
 				}
-				buf = append(buf, 0)[:len(buf)] // grow for a long line
+				// Grow for a long line, up to the limit.
+				grown := make([]byte, len(buf), min(2*cap(buf), maxLine))
+				copy(grown, buf)
+				buf = grown
 			}
 			n, err := br.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
@@ -542,6 +544,10 @@ func readChunks(ctx context.Context, br *bufio.Reader, free <-chan *chunk, work,
 		cut := len(buf)
 		if !eof {
 			cut = bytes.LastIndexByte(buf, '\n') + 1
+		}
+		if cut == 0 && eof { // nothing after the last newline
+			free <- c
+			break
 		}
 		if cut == 0 { // one line longer than maxLine: report it and skip it
 			c.buf = buf[:0]
