@@ -253,6 +253,20 @@ func newApp() *cli.App {
 				},
 			},
 			{
+				Name: "analyze_traces", Aliases: []string{"analyze-traces"},
+				Usage:     "break each request's latency down along its critical path",
+				ArgsUsage: "[PATH]",
+				Description: "PATH is a traces.json (one trace per line) or a logs directory; default: the last invocation's\n" +
+					"traces.json. Writes trace_breakdown.csv and invalid_traces.csv beside it.",
+				OnUsageError: usageError,
+				Action: func(c *cli.Context) error {
+					if c.NArg() > 1 {
+						return badArgs(c, "analyze_traces takes at most one path")
+					}
+					return newRunner(c).AnalyzeTraces(c.Context, c.Args().First())
+				},
+			},
+			{
 				Name: "shell", Usage: "open an interactive shell in IMAGE with the mounts spec.run uses",
 				ArgsUsage:    "[IMAGE]",
 				Description:  "IMAGE is an alias (aws_cli, node20.x, ...) or an image reference; default: the `default` alias.",

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"sb/tracing/xray/synthetic"
 )
 
 // TestMain lets the test binary act as sb inside testscript sessions, so the
@@ -52,6 +54,16 @@ func TestCLI(t *testing.T) {
 					time.Sleep(20 * time.Millisecond)
 				}
 				ts.Fatalf("%s did not appear within %s", args[0], limit)
+			},
+			// gentraces N PATH: write N synthetic X-Ray traces, one per line.
+			"gentraces": func(ts *testscript.TestScript, neg bool, args []string) {
+				n, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				ts.Check(os.MkdirAll(filepath.Dir(ts.MkAbs(args[1])), 0o755))
+				f, err := os.Create(ts.MkAbs(args[1]))
+				ts.Check(err)
+				ts.Check(synthetic.WriteRandom(f, n, 1))
+				ts.Check(f.Close())
 			},
 			// logsdirs N: the benchmark in the current directory has N logs directories.
 			"logsdirs": func(ts *testscript.TestScript, neg bool, args []string) {
