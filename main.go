@@ -60,7 +60,12 @@ func interruptible() (context.Context, func()) {
 }
 
 // run executes one command line, a chain of steps, and returns the exit code.
-func run(ctx context.Context, args []string) exitcode.Code {
+func run(ctx context.Context, args []string) (code exitcode.Code) {
+	defer func() {
+		if r := recover(); r != nil {
+			code = crashed(r)
+		}
+	}()
 	app := newApp()
 	globals, steps, err := runner.SplitChain(args, grammar(app))
 	if err == nil && len(steps) == 0 {
@@ -77,6 +82,20 @@ func run(ctx context.Context, args []string) exitcode.Code {
 		report(err)
 	}
 	return exitcode.Of(err)
+}
+
+// crashed reports a bug in sb on one line and keeps the Go stack in a file
+// for the bug report, instead of printing a panic trace at the user.
+func crashed(r any) exitcode.Code {
+	stack := fmt.Sprintf("sb %s: panic: %v\n\n%s", sbVersion(), r, debug.Stack())
+	where := "(could not save the details)"
+	if f, err := os.CreateTemp("", "sb-crash-*.txt"); err == nil {
+		f.WriteString(stack)
+		f.Close()
+		where = "details in " + f.Name()
+	}
+	fmt.Fprintf(os.Stderr, "sb: internal error: %v; %s; please report it\n", r, where)
+	return exitcode.Infrastructure
 }
 
 // report prints an error once, at the edge: script errors with their

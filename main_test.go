@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +99,20 @@ func copyExamples(dst string) error {
 		}
 		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
 	})
+}
+
+// TestCrashIsOneLine: a bug in sb shows one line and keeps the stack in a file.
+func TestCrashIsOneLine(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	if code := crashed("boom"); code != 4 {
+		t.Errorf("exit code %d", code)
+	}
+	files, _ := filepath.Glob(filepath.Join(os.Getenv("TMPDIR"), "sb-crash-*.txt"))
+	if len(files) != 1 {
+		t.Fatalf("crash files %v", files)
+	}
+	data, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(data), "panic: boom") || !strings.Contains(string(data), "TestCrashIsOneLine") {
+		t.Errorf("crash file lacks the panic and the stack:\n%s", data)
+	}
 }
