@@ -39,12 +39,15 @@ func TestDocker(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			// containers BENCHMARK: no container of BENCHMARK is left
+			// nocontainers BENCHMARK: no container of BENCHMARK is left
 			// (with !: at least one is).
 			"nocontainers": func(ts *testscript.TestScript, neg bool, args []string) {
 				ids, err := e.Containers(context.Background(), args[0])
 				ts.Check(err)
-				if len(ids) > 0 {
+				if neg && len(ids) == 0 {
+					ts.Fatalf("no container of %s", args[0])
+				}
+				if !neg && len(ids) > 0 {
 					ts.Fatalf("containers of %s left behind: %v", args[0], ids)
 				}
 			},

@@ -11,6 +11,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"sb/dockerenv"
 	"sb/exitcode"
 	"sb/loadgen"
 	"sb/starlarkapi"
@@ -133,6 +134,7 @@ func (r *Runner) Cleanup(ctx context.Context) error {
 
 func (r *Runner) cleanup(ctx context.Context, b *Benchmark) error {
 	spec, err := r.callHook(ctx, b, "cleanup", time.Time{})
+	r.removeLeftovers(b)
 	if err != nil {
 		return err
 	}
@@ -142,6 +144,27 @@ func (r *Runner) cleanup(ctx context.Context, b *Benchmark) error {
 		return nil
 	}
 	return b.State.Remove()
+}
+
+// removeLeftovers removes any container still labelled with the benchmark
+// (e.g. from an sb that was killed), when a Docker engine is there at all.
+func (r *Runner) removeLeftovers(b *Benchmark) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := r.sys.Engine
+	if e == nil {
+		var err error
+		if e, err = dockerenv.Connect(ctx); err != nil {
+			return // no engine, so no containers
+		}
+		r.sys.Engine = e
+	}
+	n, err := e.RemoveContainers(ctx, b.Script.Name)
+	if err != nil {
+		r.sys.Log.Warn().Err(err).Msg("could not remove the benchmark's leftover containers")
+	} else if n > 0 {
+		r.sys.Log.Info().Int("containers", n).Msg("removed leftover containers of the benchmark")
+	}
 }
 
 // Test runs prepare, invoke with 3 sequential iterations, and cleanup,
