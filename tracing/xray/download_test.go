@@ -41,6 +41,8 @@ type fakeXRay struct {
 	failTraces bool
 	// accessKey is the key every request must be signed with.
 	accessKey string
+	// paginate answers batches of more than three ids in two pages.
+	paginate bool
 
 	mu                    sync.Mutex
 	traceCalls, throttled int
@@ -131,9 +133,9 @@ func (f *fakeXRay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// does for large traces.
 		ids := in.TraceIds
 		next := ""
-		if in.NextToken == "" && len(ids) > 3 {
+		if f.paginate && in.NextToken == "" && len(ids) > 3 {
 			ids, next = ids[:3], "rest"
-		} else if in.NextToken == "rest" {
+		} else if f.paginate && in.NextToken == "rest" {
 			ids = ids[3:]
 		}
 		var traces []json.RawMessage
@@ -209,6 +211,7 @@ func TestDownload(t *testing.T) {
 	f.unprocessed[ids[4]] = true
 	f.unprocessed[ids[17]] = true
 	f.throttleEvery = 4
+	f.paginate = true
 	f.slow, f.slowDelay = ids[0], 300*time.Millisecond
 	srv := httptest.NewServer(f)
 	defer srv.Close()

@@ -203,7 +203,7 @@ func (g *gen) call(parent *node, service, op string, from, to int64) *node {
 	if service == "s3" {
 		origin, name = "AWS::S3::Bucket", "S3"
 		res = map[string]any{"bucket_name": "app-images", "operation": op, "request_id": g.hex(16), "key": "img.png",
-			"id_2": g.hex(60) + "=", "resource_names": []string{"app-images"}}
+			"id_2": g.hex(40) + "=", "resource_names": []string{"app-images"}}
 	}
 	c := g.node(name, "", from, to)
 	c.fields["http"] = map[string]any{"response": map[string]any{"status": 200, "content_length": g.between(0, 90000)}}
@@ -241,7 +241,7 @@ func (g *gen) apiFunction(start int64, cold bool) {
 	sub := g.apiGateway(start, start+total, "realworld", "api/articles/"+g.hex(10), fn)
 	lStart := sub.start + g.between(5, 20)*1000
 	g.lambda(sub.id, lStart, sub.end-1000, fn, cold, func(inv *node) {
-		g.calls(inv, "dynamodb", 2+g.rng.IntN(4))
+		g.calls(inv, "dynamodb", 1+g.rng.IntN(3))
 	})
 }
 
@@ -251,10 +251,11 @@ func (g *gen) thumbnail(start int64) {
 	sub := g.apiGateway(start, start+total, "thumbnail-generator", "upload", "thumbnail-generator-dev-upload")
 	var put *node
 	g.lambda(sub.id, sub.start+g.between(10, 30)*1000, sub.end-1000, "thumbnail-generator-dev-upload", false, func(inv *node) {
-		put = g.calls(inv, "s3", 2)
+		put = g.calls(inv, "s3", 1)
 	})
-	// S3 invokes the thumbnail function asynchronously after the upload.
-	aStart := put.end + g.between(200_000, 900_000)
+	// S3 invokes the thumbnail function asynchronously, some hundred
+	// milliseconds after the upload request has been answered.
+	aStart := max(put.end, sub.end) + g.between(100_000, 900_000)
 	aStart -= aStart % 1000
 	dwell := g.between(10, 80) * 1000
 	runEnd := aStart + dwell + g.between(600_000, 2_500_000)
@@ -281,7 +282,7 @@ func (g *gen) thumbnail(start int64) {
 	// Thumbnail functions without the Lambda runtime's subsegments call S3
 	// directly from the function segment.
 	inv := &node{start: fStart, end: fEnd}
-	g.calls(inv, "s3", 2)
+	g.calls(inv, "s3", 1+g.rng.IntN(2))
 	fnSeg.subs = append(fnSeg.subs, inv.subs...)
 }
 
@@ -320,7 +321,7 @@ func (g *gen) workflow(start int64) {
 	sm := g.segment(g.node("MatrixMul", "AWS::StepFunctions::StateMachine", sf.start+g.between(1, 3)*1000, 0), sf.id)
 	sm.ms = true
 	sm.fields["aws"] = map[string]any{"execution_arn": "arn:aws:states:us-east-1:" + account + ":execution:MatrixMul:" + g.uuid()}
-	states := 2 + g.rng.IntN(3)
+	states := 1 + g.rng.IntN(3)
 	t := sm.start + 2000
 	for k := 0; k < states; k++ {
 		cold := g.rng.IntN(4) == 0
@@ -337,7 +338,7 @@ func (g *gen) workflow(start int64) {
 		lam.fields["aws"] = map[string]any{"function_name": fn, "operation": "Invoke", "region": "us-east-1"}
 		st.subs = append(st.subs, lam)
 		g.lambda(lam.id, lam.start+1000, lam.end, fn, cold, func(inv *node) {
-			g.calls(inv, "s3", 1+g.rng.IntN(3))
+			g.calls(inv, "s3", 1+g.rng.IntN(2))
 		})
 		t += dur + 2000
 	}
