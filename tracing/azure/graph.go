@@ -298,22 +298,18 @@ func (b *builder) build(op *Operation, g *tracing.Graph, cold *coldFacts) (extra
 	// Graph: the operation span, then the tree in depth-first order with
 	// children by start time, so that a parent is always mentioned before
 	// its children (the root is the earliest span on ties).
-	opName := nameOperation
-	opIdx := b.mention(g, span{kind: kindOperation, id: b.uniqueID(op.ID, byID), name: opName,
+	opIdx := b.mention(g, span{kind: kindOperation, id: b.uniqueID(op.ID, byID), name: nameOperation,
 		start: items[root].start, end: items[root].end, row: items[root].row})
 	g.Root = opIdx
-	var visit func(i int, parent int32) error
-	depth := 0
-	visit = func(i int, parent int32) error {
-		if depth++; depth > len(items)+1 {
-			return fmt.Errorf("detected a cycle at %s", items[i].id)
-		}
-		defer func() { depth-- }()
+	var visit func(i int, parent int32)
+	seen := make([]bool, len(items))
+	visit = func(i int, parent int32) {
+		seen[i] = true
 		s := items[i]
 		ps := &b.spans[g.Spans[parent].Doc]
 		// An asynchronous child (it ends after its caller, beyond the
 		// margin the walk tolerates) hangs under a trigger span.
-		if s.end > ps.end+tracing.Margin.Nanos() && ps.kind != kindOperation {
+		if s.end > ps.end+int64(tracing.Margin)*1000 && ps.kind != kindOperation {
 			tStart := min(ps.end, s.start)
 			t := b.mention(g, span{kind: kindTrigger, id: b.uniqueID(nameTrigger+":"+s.id, byID), name: nameTrigger,
 				start: tStart, end: s.end})
@@ -342,21 +338,33 @@ func (b *builder) build(op *Operation, g *tracing.Graph, cold *coldFacts) (extra
 			}
 		}
 		for _, c := range children[i] {
-			if err := visit(c, idx); err != nil {
-				return err
-			}
+			visit(c, idx)
 		}
-		return nil
 	}
-	if err := visit(root, opIdx); err != nil {
-		return invalid("Operation %s: %v.", op.ID, err)
+	visit(root, opIdx)
+	var mark func(i int)
+	mark = func(i int) {
+		seen[i] = true
+		for _, c := range children[i] {
+			mark(c)
+		}
+	}
+	for _, i := range orphans {
+		mark(i)
+	}
+	var lost []string
+	for i := range items {
+		if !seen[i] {
+			lost = append(lost, items[i].id)
+		}
+	}
+	if len(lost) > 0 {
+		// Their parents lead in a circle, never to the root.
+		return invalid("Operation %s: spans %s are not connected to the root (their parents form a cycle).", op.ID, strings.Join(lost, ", "))
 	}
 	// Spans whose parent is missing: mentioned before a placeholder for
 	// the parent, so the walk reports the trace as incomplete.
 	for _, i := range orphans {
-		if b.spans != nil && g.Lookup([]byte(items[i].id)) >= 0 {
-			continue
-		}
 		idx := b.mention(g, items[i])
 		p := g.Mention([]byte(items[i].parent))
 		g.AddEdge(p, idx)

@@ -189,8 +189,8 @@ type answer struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 		Details []struct {
-			Code      string `json:"code"`
-			Message   string `json:"message"`
+			Code       string `json:"code"`
+			Message    string `json:"message"`
 			Innererror *struct {
 				Message string `json:"message"`
 			} `json:"innererror"`
