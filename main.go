@@ -272,6 +272,20 @@ func newApp() *cli.App {
 				},
 			},
 			{
+				Name: "get_traces", Aliases: []string{"get-traces"},
+				Usage:     "download the traces of the last invocation into its logs directory",
+				ArgsUsage: " ",
+				Description: "The window is the last invoke's start to its end plus --end-offset (the last 6 hours when no invoke is\n" +
+					"recorded). provider: aws downloads AWS X-Ray traces (credentials: sb login aws, else the standard AWS\n" +
+					"configuration; AWS_ENDPOINT_URL_XRAY points at another endpoint). Writes traces.json (one trace per line),\n" +
+					"trace_ids.txt and unprocessed_trace_ids.txt; an existing traces.json is never overwritten.",
+				Flags:        []cli.Flag{&cli.DurationFlag{Name: "end-offset", Value: runner.DefaultEndOffset, Usage: "how long after the invoke's end traces may still finish"}},
+				OnUsageError: usageError,
+				Action: lifecycle(func(ctx context.Context, r *runner.Runner, c *cli.Context) error {
+					return r.GetTraces(ctx, c.Duration("end-offset"))
+				}),
+			},
+			{
 				Name: "analyze_traces", Aliases: []string{"analyze-traces"},
 				Usage:     "break each request's latency down along its critical path",
 				ArgsUsage: "[PATH]",

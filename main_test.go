@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -36,6 +37,9 @@ func TestCLI(t *testing.T) {
 			}))
 			env.Defer(srv.Close)
 			env.Setenv("APP_URL", srv.URL)
+			xr := fakeXRay(30)
+			env.Defer(xr.Close)
+			env.Setenv("FAKE_XRAY_URL", xr.URL)
 			return copyExamples(filepath.Join(env.WorkDir, "examples"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -115,4 +119,51 @@ func TestCrashIsOneLine(t *testing.T) {
 	if !strings.Contains(string(data), "panic: boom") || !strings.Contains(string(data), "TestCrashIsOneLine") {
 		t.Errorf("crash file lacks the panic and the stack:\n%s", data)
 	}
+}
+
+// fakeXRay speaks enough of X-Ray's REST-JSON API for get_traces: n traces,
+// listed in two pages with one id repeated.
+func fakeXRay(n int) *httptest.Server {
+	traces := map[string]json.RawMessage{}
+	var ids []string
+	for i := 0; i < n; i++ {
+		line := synthetic.Trace(7, i)
+		var t struct{ Id string }
+		json.Unmarshal(line, &t)
+		traces[t.Id] = line
+		ids = append(ids, t.Id)
+	}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		var req struct {
+			NextToken *string
+			TraceIds  []string
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		type summary struct{ Id string }
+		switch r.URL.Path {
+		case "/TraceSummaries":
+			page, next := ids[:n/2+1], "p2"
+			if req.NextToken != nil {
+				page, next = ids[n/2:], ""
+			}
+			var list []summary
+			for _, id := range page {
+				list = append(list, summary{id})
+			}
+			out := map[string]any{"TraceSummaries": list}
+			if next != "" {
+				out["NextToken"] = next
+			}
+			json.NewEncoder(w).Encode(out)
+		case "/Traces":
+			var found []json.RawMessage
+			for _, id := range req.TraceIds {
+				found = append(found, traces[id])
+			}
+			json.NewEncoder(w).Encode(map[string]any{"Traces": found, "UnprocessedTraceIds": []string{}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
 }

@@ -7,8 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
+	"sb/creds"
 	"sb/exitcode"
 	"sb/tracing/xray"
 )
@@ -96,4 +99,135 @@ func (r *Runner) analysisProgress(total int64) func(xray.Progress) {
 		}
 		fmt.Fprintf(r.sys.Stderr, "\r\033[Kanalysing: %5.1f%% of %d MB, %d valid, %d invalid", pct, total>>20, p.Valid, p.Invalid)
 	}
+}
+
+// DefaultEndOffset extends the trace window past the invoke's end, for
+// requests that finish in the background after the client got its answer.
+const DefaultEndOffset = 5 * time.Minute
+
+// noInvokeWindow is how far back get_traces looks when no invoke is recorded.
+const noInvokeWindow = 6 * time.Hour
+
+// traceWindow is the last invocation's window: invoke start … invoke end +
+// endOffset; until now when the invoke has not ended; the last 6 hours
+// when no invoke is recorded (ServiBench's rules).
+func (b *Benchmark) traceWindow(now time.Time, endOffset time.Duration) (start, end time.Time, invoked bool) {
+	start, ok := b.State.LastEventTime("invoke", "start")
+	if !ok {
+		return now.Add(-noInvokeWindow), now, false
+	}
+	if e, ok := b.State.LastEventTime("invoke", "end"); ok && !e.Before(start) {
+		return start, e.Add(endOffset), true
+	}
+	return start, now, true
+}
+
+// GetTraces downloads the traces of the last invocation window into its
+// logs directory, from the provider the benchmark declares.
+func (r *Runner) GetTraces(ctx context.Context, endOffset time.Duration) error {
+	b, err := r.Open()
+	if err != nil {
+		return err
+	}
+	providers, err := b.providers()
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(providers, "aws") {
+		return exitcode.With(fmt.Errorf("get_traces downloads traces of provider aws; this benchmark's provider is %s: set provider in BENCHMARK_CONFIG", describeProviders(providers)), exitcode.BadInput)
+	}
+	now := r.sys.Now()
+	start, end, invoked := b.traceWindow(now, endOffset)
+	dir := b.LogsDir()
+	if !invoked {
+		r.sys.Log.Warn().Msg("no invoke recorded: downloading the traces of the last 6 hours")
+		dir = logsDirFor(b.Script.Dir, now)
+	}
+	if end.After(now) {
+		r.sys.Log.Warn().Str("until", end.Format(time.TimeOnly)).Msg("the trace window has not ended yet: traces still in progress will be missing")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return exitcode.With(fmt.Errorf("creating logs directory: %w", err), exitcode.Infrastructure)
+	}
+	return r.getXRayTraces(ctx, b, start, end, dir)
+}
+
+func describeProviders(p []string) string {
+	if len(p) == 0 {
+		return "not set"
+	}
+	return strings.Join(p, ", ")
+}
+
+// getXRayTraces downloads X-Ray traces with the SDK's standard configuration,
+// or with the credentials `sb login aws` stored in the aws-secrets volume.
+func (r *Runner) getXRayTraces(ctx context.Context, b *Benchmark, start, end time.Time, dir string) error {
+	opt := xray.ConfigOptions{Region: b.State.Attr("region")}
+	shared, cleanup, err := r.loginFiles(ctx, "aws")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	opt.SharedDir = shared
+	cfg, err := xray.LoadConfig(ctx, opt)
+	if err != nil {
+		return exitcode.With(fmt.Errorf("AWS configuration: %w", err), exitcode.BadInput)
+	}
+	r.sys.Log.Info().Str("from", start.Format(time.DateTime)).Str("to", end.Format(time.DateTime)).Str("region", cfg.Region).Msg("downloading X-Ray traces")
+	var progress func(xray.DownloadProgress)
+	if r.sys.Terminal {
+		progress = func(p xray.DownloadProgress) {
+			if p.Listing {
+				fmt.Fprintf(r.sys.Stderr, "\r\033[Klisting traces: %d ids", p.IDs)
+			} else {
+				fmt.Fprintf(r.sys.Stderr, "\r\033[Kdownloading traces: %d of %d", p.Fetched, p.IDs)
+			}
+		}
+	}
+	t0 := time.Now()
+	s, err := xray.Download(ctx, cfg, xray.DownloadOptions{Start: start, End: end, Dir: dir, Progress: progress})
+	if progress != nil {
+		fmt.Fprint(r.sys.Stderr, "\r\033[K")
+	}
+	switch {
+	case errors.Is(err, xray.ErrTracesExist):
+		return exitcode.With(fmt.Errorf("%s already holds traces: sb never overwrites them; move the file away to download again", relTo(r.sys.Cwd, filepath.Join(dir, xray.TracesFile))), exitcode.BadInput)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return exitcode.With(fmt.Errorf("downloading X-Ray traces: %w", err), exitcode.Infrastructure)
+	}
+	fmt.Fprintf(r.sys.Stdout, "downloaded %d traces in %s (%d ids listed, %d duplicates, %d unprocessed) into %s\n",
+		s.Traces, time.Since(t0).Round(time.Millisecond), s.Listed, s.Duplicates, s.Unprocessed, relTo(r.sys.Cwd, s.TracesPath))
+	return nil
+}
+
+// loginFiles copies the credentials `sb login PROVIDER` stored in its volume
+// into a private temporary directory, when there are any and a Docker engine
+// to read them from; "" means the provider's standard configuration applies.
+func (r *Runner) loginFiles(ctx context.Context, provider string) (dir string, cleanup func(), err error) {
+	cleanup = func() {}
+	p, err := creds.Lookup(provider)
+	if err != nil {
+		return "", cleanup, err
+	}
+	e, err := r.engine(ctx)
+	if err != nil {
+		r.sys.Log.Debug().Err(err).Msg("no Docker engine: using the standard credentials configuration")
+		return "", cleanup, nil
+	}
+	if ok, err := e.VolumeExists(ctx, p.Volume); err != nil || !ok {
+		return "", cleanup, nil
+	}
+	dir, err = os.MkdirTemp("", "sb-"+provider+"-")
+	if err != nil {
+		return "", cleanup, exitcode.With(err, exitcode.Infrastructure)
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	if err := e.CopyVolumeTo(ctx, p.Volume, p.Image(), dir); err != nil {
+		cleanup()
+		return "", func() {}, exitcode.With(fmt.Errorf("reading the credentials of sb login %s: %w", provider, err), exitcode.Infrastructure)
+	}
+	r.sys.Log.Debug().Str("volume", p.Volume).Msg("using the credentials of sb login")
+	return dir, cleanup, nil
 }
