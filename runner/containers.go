@@ -197,18 +197,20 @@ func (r *Runner) Init(ctx context.Context, version, base string) error {
 	return nil
 }
 
-func lookupProvider(name string) (creds.Provider, error) {
+// providerEngine looks the provider up and connects to the engine holding
+// its credentials volume.
+func (r *Runner) providerEngine(ctx context.Context, name string) (creds.Provider, *dockerenv.Engine, error) {
 	p, err := creds.Lookup(name)
-	return p, exitcode.With(err, exitcode.BadInput)
+	if err != nil {
+		return p, nil, exitcode.With(err, exitcode.BadInput)
+	}
+	e, err := r.engine(ctx)
+	return p, e, err
 }
 
 // Login stores credentials for a provider in its <provider>-secrets volume.
 func (r *Runner) Login(ctx context.Context, provider string, prompt bool) error {
-	p, err := lookupProvider(provider)
-	if err != nil {
-		return err
-	}
-	e, err := r.engine(ctx)
+	p, e, err := r.providerEngine(ctx, provider)
 	if err != nil {
 		return err
 	}
@@ -220,11 +222,7 @@ func (r *Runner) Login(ctx context.Context, provider string, prompt bool) error 
 
 // Logout removes a provider's credentials volume.
 func (r *Runner) Logout(ctx context.Context, provider string) error {
-	p, err := lookupProvider(provider)
-	if err != nil {
-		return err
-	}
-	e, err := r.engine(ctx)
+	p, e, err := r.providerEngine(ctx, provider)
 	if err != nil {
 		return err
 	}
@@ -234,11 +232,7 @@ func (r *Runner) Logout(ctx context.Context, provider string) error {
 
 // CheckCredentials runs the provider's identity call with the stored credentials.
 func (r *Runner) CheckCredentials(ctx context.Context, provider string) error {
-	p, err := lookupProvider(provider)
-	if err != nil {
-		return err
-	}
-	e, err := r.engine(ctx)
+	p, e, err := r.providerEngine(ctx, provider)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"sb/internal/shareddata"
 	"sb/tracing"
 )
 
@@ -22,28 +23,10 @@ func (s *bufSink) row(valid bool, id, line []byte) {
 	}
 }
 
-// sharedTestdata finds ../shared/testdata/xray beside the module root.
+// sharedTestdata finds the real traces in ../shared/testdata/xray.
 func sharedTestdata(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata", "xray")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("shared X-Ray traces not available at %s: %v", td, err)
-	}
-	return td
+	return shareddata.Dir(t, "xray")
 }
 
 func analyzeLines(t testing.TB, path string) *bufSink {
