@@ -26,6 +26,10 @@ import (
 func TestDocker(t *testing.T) {
 	e, shell := testimage.Require(t, testimage.Options{})
 	_, user12345 := testimage.Require(t, testimage.Options{User: "12345"})
+	// A stand-in for the k6 image: records how it was called.
+	_, fakeK6 := testimage.Require(t, testimage.Options{Files: map[string]string{
+		"/usr/bin/k6": "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > k6_args.txt\n",
+	}})
 	bin := buildSB(t)
 
 	testscript.Run(t, testscript.Params{
@@ -34,6 +38,7 @@ func TestDocker(t *testing.T) {
 			env.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 			env.Setenv("SB_IMAGE_DEFAULT", shell)
 			env.Setenv("SB_IMAGE_USER12345", user12345)
+			env.Setenv("SB_IMAGE_FAKEK6", fakeK6)
 			env.Setenv("DOCKER_HOST", os.Getenv("DOCKER_HOST"))
 			env.Setenv("UID", fmt.Sprint(os.Getuid()))
 			return nil
