@@ -181,6 +181,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "console", Usage: "console (for people) or json (for machines)"},
 			&cli.BoolFlag{Name: "local", Usage: "run every spec.run on the host instead of in a container"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "run the hooks but only print the commands they would run; change nothing"},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the script's random module", DefaultText: "random"},
 		},
 		Before:         checkGlobalFlags,
@@ -485,7 +486,7 @@ func newRunner(c *cli.Context) *runner.Runner {
 	}
 	level, _ := zerolog.ParseLevel(c.String("log-level")) // checked in checkGlobalFlags
 	log = log.Level(level)
-	opts := runner.Options{File: c.String("file"), Local: c.Bool("local")}
+	opts := runner.Options{File: c.String("file"), Local: c.Bool("local"), DryRun: c.Bool("dry-run")}
 	if c.IsSet("seed") {
 		seed := c.Int64("seed")
 		opts.Seed = &seed

@@ -84,6 +84,13 @@ func (r *Runner) Invoke(ctx context.Context, w Workload) error {
 }
 
 func (r *Runner) invoke(ctx context.Context, b *Benchmark, w Workload) error {
+	if r.opts.DryRun {
+		if err := b.recordWorkload(w); err != nil {
+			return err
+		}
+		_, err := r.callHook(ctx, b, "invoke", r.sys.Now())
+		return err
+	}
 	optionsPath := b.workloadOptionsPath()
 	if err := loadgen.WriteOptionsFile(optionsPath, w.Plan.K6Options); err != nil {
 		return exitcode.With(fmt.Errorf("writing workload options: %w", err), exitcode.Infrastructure)
@@ -134,6 +141,9 @@ func (r *Runner) Cleanup(ctx context.Context) error {
 
 func (r *Runner) cleanup(ctx context.Context, b *Benchmark) error {
 	spec, err := r.callHook(ctx, b, "cleanup", time.Time{})
+	if r.opts.DryRun {
+		return err
+	}
 	r.removeLeftovers(b)
 	if err != nil {
 		return err
@@ -193,18 +203,29 @@ func (r *Runner) callHook(ctx context.Context, b *Benchmark, hook string, start 
 		now = r.sys.Now()
 	}
 	b.State.AddEvent(now, hook, "start")
-	if err := b.State.Save(); err != nil {
-		return nil, err
+	if !r.opts.DryRun {
+		if err := b.State.Save(); err != nil {
+			return nil, err
+		}
 	}
 	r.sys.Log.Info().Str("benchmark", b.Script.Name).Msgf("%s()", hook)
 	spec := starlarkapi.NewSpec(b.Script.Name, b.State.Values)
 	spec.SetLogsDir(b.LogsDir())
-	hookErr := b.Script.Call(ctx, hook, spec, &host{r: r, b: b})
+	var h starlarkapi.Host = &host{r: r, b: b}
+	if r.opts.DryRun {
+		plan := &dryRun{b: b, local: r.opts.Local}
+		h = plan
+		defer plan.print(r.sys.Stdout, hook)
+	}
+	hookErr := b.Script.Call(ctx, hook, spec, h)
 	if hookErr == nil {
 		end := b.State.AddEvent(r.sys.Now(), hook, "end")
 		r.sys.Log.Info().Str("benchmark", b.Script.Name).Str("duration", end.Time.Sub(now).Round(time.Millisecond).String()).Msgf("%s() done", hook)
 	} else if ctx.Err() != nil {
 		r.sys.Log.Warn().Msgf("%s() interrupted; state saved", hook)
+	}
+	if r.opts.DryRun {
+		return spec, hookErr
 	}
 	if err := b.State.Save(); err != nil {
 		if hookErr != nil {

@@ -55,6 +55,9 @@ type Options struct {
 	Local bool
 	// Seed seeds the script's random module when set.
 	Seed *int64
+	// DryRun runs the hooks but records the commands they ask for instead
+	// of executing them, and changes no file.
+	DryRun bool
 }
 
 // lineWriter streams a command's output line by line: prefixed with the

@@ -30,6 +30,9 @@ type RunRequest struct {
 	Timeout time.Duration
 	// Local asks for the host's shell in the benchmark directory.
 	Local bool
+	// DryRunOutput is what the call returns under `sb --dry-run`, so that a
+	// hook parsing the output can be checked without running anything.
+	DryRunOutput string
 }
 
 // RunResult is what a finished command left behind.
@@ -228,7 +231,7 @@ func specRun(thread *starlark.Thread, s *Spec, fn string, args starlark.Tuple, k
 	var env *starlark.Dict
 	if err := starlark.UnpackArgs(fn, args, kwargs,
 		"cmd", &req.Cmd, "image?", &req.Image, "shell?", &req.Shell, "check?", &check,
-		"env?", &env, "timeout?", &timeout, "local?", &req.Local); err != nil {
+		"env?", &env, "timeout?", &timeout, "local?", &req.Local, "dry_run_output?", &req.DryRunOutput); err != nil {
 		return nil, err
 	}
 	var err error
