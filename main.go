@@ -278,8 +278,10 @@ func newApp() *cli.App {
 				ArgsUsage: " ",
 				Description: "The window is the last invoke's start to its end plus --end-offset (the last 6 hours when no invoke is\n" +
 					"recorded). provider: aws downloads AWS X-Ray traces (credentials: sb login aws, else the standard AWS\n" +
-					"configuration; AWS_ENDPOINT_URL_XRAY points at another endpoint). Writes traces.json (one trace per line),\n" +
-					"trace_ids.txt and unprocessed_trace_ids.txt; an existing traces.json is never overwritten.",
+					"configuration; AWS_ENDPOINT_URL_XRAY points at another endpoint); provider: azure the Application Insights\n" +
+					"operations of the Log Analytics workspace insights_workspace_id (credentials: sb login azure, else\n" +
+					"azidentity's chain). Writes traces.json (one trace or operation per line) and trace_ids.txt; an existing\n" +
+					"traces.json is never overwritten.",
 				Flags:        []cli.Flag{&cli.DurationFlag{Name: "end-offset", Value: runner.DefaultEndOffset, Usage: "how long after the invoke's end traces may still finish"}},
 				OnUsageError: usageError,
 				Action: lifecycle(func(ctx context.Context, r *runner.Runner, c *cli.Context) error {
@@ -290,14 +292,17 @@ func newApp() *cli.App {
 				Name: "analyze_traces", Aliases: []string{"analyze-traces"},
 				Usage:     "break each request's latency down along its critical path",
 				ArgsUsage: "[PATH]",
-				Description: "PATH is a traces.json (one trace per line) or a logs directory; default: the last invocation's\n" +
-					"traces.json. Writes trace_breakdown.csv and invalid_traces.csv beside it.",
+				Description: "PATH is a traces.json, a log file or a logs directory; default: the last invocation's traces.json.\n" +
+					"AWS X-Ray traces and Azure Application Insights operations give trace_breakdown.csv and\n" +
+					"invalid_traces.csv beside PATH; log lines <epoch ms><±HHMM>|LABEL[|KEY] give timestamps.csv,\n" +
+					"label_durations.csv and a table of the steps between labels. The format is told by the content.",
+				Flags:        []cli.Flag{&cli.StringFlag{Name: "format", Usage: "xray, azure or loglines (default: decided by the content)"}},
 				OnUsageError: usageError,
 				Action: func(c *cli.Context) error {
 					if c.NArg() > 1 {
 						return badArgs(c, "analyze_traces takes at most one path")
 					}
-					return newRunner(c).AnalyzeTraces(c.Context, c.Args().First())
+					return newRunner(c).AnalyzeTraces(c.Context, c.Args().First(), c.String("format"))
 				},
 			},
 			{

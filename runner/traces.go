@@ -11,8 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
 	"sb/creds"
 	"sb/exitcode"
+	"sb/tracing/azure"
+	"sb/tracing/detect"
+	"sb/tracing/loglines"
 	"sb/tracing/xray"
 )
 
@@ -23,10 +28,11 @@ const TracesFile = "traces.json"
 // progress on a terminal.
 const progressThreshold = 4 << 20
 
-// AnalyzeTraces breaks down the traces in path (a traces.json or a logs
-// directory; default: the last invocation's traces.json) and writes
-// trace_breakdown.csv and invalid_traces.csv beside it.
-func (r *Runner) AnalyzeTraces(ctx context.Context, path string) error {
+// AnalyzeTraces analyses the traces in path (a traces.json, a log file or a
+// logs directory; default: the last invocation's traces.json) in the given
+// format (xray, azure or loglines; "" decides by content) and writes its
+// CSV files beside the input.
+func (r *Runner) AnalyzeTraces(ctx context.Context, path, format string) error {
 	input, err := r.tracesInput(path)
 	if err != nil {
 		return err
@@ -35,11 +41,38 @@ func (r *Runner) AnalyzeTraces(ctx context.Context, path string) error {
 	if err != nil {
 		return exitcode.With(fmt.Errorf("no traces to analyse: %w", err), exitcode.BadInput)
 	}
+	f := detect.Format(format)
+	if format == "" {
+		if fi.Size() == 0 {
+			return exitcode.With(fmt.Errorf("%s is empty: there is nothing to analyse", relTo(r.sys.Cwd, input)), exitcode.BadInput)
+		}
+		if f, err = detect.DetectFile(input); err != nil {
+			return exitcode.With(err, exitcode.BadInput)
+		}
+		r.sys.Log.Debug().Str("format", string(f)).Msg("detected the trace format")
+	} else if f, err = detect.Parse(format); err != nil {
+		return exitcode.With(fmt.Errorf("--format: %w", err), exitcode.BadInput)
+	}
+	start := time.Now()
+	switch f {
+	case detect.Azure:
+		s, err := azure.AnalyzeFile(ctx, input, azure.AnalyzeOptions{})
+		if err != nil {
+			return r.analysisError(ctx, input, err)
+		}
+		r.reportBreakdown(start, "operations", s.Valid, s.Invalid, s.Duplicates, s.InvalidPercent(), s.Replaced, s.BreakdownPath, s.InvalidPath)
+		return nil
+	case detect.LogLines:
+		s, err := loglines.AnalyzeFile(ctx, input, loglines.AnalyzeOptions{})
+		if err != nil {
+			return r.analysisError(ctx, input, err)
+		}
+		return r.reportLogLines(s)
+	}
 	opt := xray.AnalyzeOptions{}
 	if r.sys.Terminal && fi.Size() > progressThreshold {
 		opt.Progress = r.analysisProgress(fi.Size())
 	}
-	start := time.Now()
 	s, err := xray.AnalyzeFile(ctx, input, opt)
 	if opt.Progress != nil {
 		fmt.Fprint(r.sys.Stderr, "\r\033[K")
@@ -48,22 +81,49 @@ func (r *Runner) AnalyzeTraces(ctx context.Context, path string) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("analysis interrupted after %d traces (rows so far kept in %s): %w", s.Valid+s.Invalid, relTo(r.sys.Cwd, s.BreakdownPath), ctx.Err())
 		}
-		if errors.Is(err, xray.ErrNoTraces) {
-			return exitcode.With(fmt.Errorf("%s: %w", relTo(r.sys.Cwd, input), err), exitcode.BadInput)
-		}
-		return exitcode.With(fmt.Errorf("analysing %s: %w", relTo(r.sys.Cwd, input), err), exitcode.BadInput)
+		return r.analysisError(ctx, input, err)
 	}
+	r.reportBreakdown(start, "traces", s.Valid, s.Invalid, s.Duplicates, s.InvalidPercent(), s.Replaced, s.BreakdownPath, s.InvalidPath)
+	return nil
+}
+
+func (r *Runner) analysisError(ctx context.Context, input string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return exitcode.With(fmt.Errorf("analysing %s: %w", relTo(r.sys.Cwd, input), err), exitcode.BadInput)
+}
+
+// reportBreakdown prints the counts of a latency breakdown and its files.
+func (r *Runner) reportBreakdown(start time.Time, what string, valid, invalid, duplicates int, invalidPct float64, replaced bool, breakdown, invalidPath string) {
 	out := r.sys.Stdout
-	fmt.Fprintf(out, "analysed %d traces in %s: %d valid, %d invalid (%.1f%%)\n", s.Valid+s.Invalid, time.Since(start).Round(time.Millisecond), s.Valid, s.Invalid, s.InvalidPercent())
-	if s.Duplicates > 0 {
-		fmt.Fprintf(out, "  %d of the invalid traces repeat an earlier trace id\n", s.Duplicates)
+	fmt.Fprintf(out, "analysed %d %s in %s: %d valid, %d invalid (%.1f%%)\n", valid+invalid, what, time.Since(start).Round(time.Millisecond), valid, invalid, invalidPct)
+	if duplicates > 0 {
+		fmt.Fprintf(out, "  %d of the invalid %s repeat an earlier id\n", duplicates, what)
 	}
 	verb := "wrote"
-	if s.Replaced {
+	if replaced {
 		verb = "replaced"
 	}
-	fmt.Fprintf(out, "%s %s\n%s %s\n", verb, relTo(r.sys.Cwd, s.BreakdownPath), verb, relTo(r.sys.Cwd, s.InvalidPath))
-	return nil
+	fmt.Fprintf(out, "%s %s\n%s %s\n", verb, relTo(r.sys.Cwd, breakdown), verb, relTo(r.sys.Cwd, invalidPath))
+}
+
+// reportLogLines prints what the log-line analysis found and its step table.
+func (r *Runner) reportLogLines(s loglines.Summary) error {
+	out := r.sys.Stdout
+	fmt.Fprintf(out, "read %d lines: %d instrumentation marks in %d invocations, %d other lines ignored, %d malformed\n", s.Lines, s.Marks, s.Groups, s.Ignored, s.Invalid)
+	for _, l := range s.InvalidLines {
+		fmt.Fprintf(out, "  %v\n", l)
+	}
+	if s.Invalid > len(s.InvalidLines) {
+		fmt.Fprintf(out, "  ... and %d more in %s\n", s.Invalid-len(s.InvalidLines), relTo(r.sys.Cwd, s.InvalidPath))
+	}
+	fmt.Fprintf(out, "wrote %s\nwrote %s\n", relTo(r.sys.Cwd, s.TimestampsPath), relTo(r.sys.Cwd, s.DurationsPath))
+	if s.InvalidPath != "" {
+		fmt.Fprintf(out, "wrote %s\n", relTo(r.sys.Cwd, s.InvalidPath))
+	}
+	fmt.Fprintln(out)
+	return loglines.WriteTable(out, s.Steps)
 }
 
 // tracesInput resolves analyze_traces' argument.
@@ -133,8 +193,12 @@ func (r *Runner) GetTraces(ctx context.Context, endOffset time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(providers, "aws") {
-		return exitcode.With(fmt.Errorf("get_traces downloads traces of provider aws; this benchmark's provider is %s: set provider in BENCHMARK_CONFIG", describeProviders(providers)), exitcode.BadInput)
+	isAWS, isAzure := slices.Contains(providers, "aws"), slices.Contains(providers, "azure")
+	if !isAWS && !isAzure {
+		return exitcode.With(fmt.Errorf("get_traces downloads traces of provider aws or azure; this benchmark's provider is %s: set provider in BENCHMARK_CONFIG", describeProviders(providers)), exitcode.BadInput)
+	}
+	if isAzure && !isAWS && b.State.Attr("insights_workspace_id") == "" {
+		return exitcode.With(fmt.Errorf("%w: set it in BENCHMARK_CONFIG or store it in prepare (spec[\"insights_workspace_id\"] = ...)", azure.ErrNoWorkspace), exitcode.ScriptError)
 	}
 	now := r.sys.Now()
 	start, end, invoked := b.traceWindow(now, endOffset)
@@ -149,7 +213,66 @@ func (r *Runner) GetTraces(ctx context.Context, endOffset time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return exitcode.With(fmt.Errorf("creating logs directory: %w", err), exitcode.Infrastructure)
 	}
-	return r.getXRayTraces(ctx, b, start, end, dir)
+	if isAWS {
+		return r.getXRayTraces(ctx, b, start, end, dir)
+	}
+	return r.getAzureTraces(ctx, b, start, end, dir)
+}
+
+// getAzureTraces downloads the Application Insights rows of the window from
+// the benchmark's Log Analytics workspace, with a token from the Azure CLI
+// credentials `sb login azure` stored, else azidentity's standard chain.
+func (r *Runner) getAzureTraces(ctx context.Context, b *Benchmark, start, end time.Time, dir string) error {
+	cred, err := r.azureCredential(ctx)
+	if err != nil {
+		return err
+	}
+	r.sys.Log.Info().Str("from", start.Format(time.DateTime)).Str("to", end.Format(time.DateTime)).Msg("downloading Application Insights operations")
+	var progress func(azure.DownloadProgress)
+	if r.sys.Terminal {
+		progress = func(p azure.DownloadProgress) {
+			fmt.Fprintf(r.sys.Stderr, "\r\033[Kquerying %s %s–%s: %d rows so far", p.Table, p.From.Format(time.TimeOnly), p.To.Format(time.TimeOnly), p.Total)
+		}
+	}
+	t0 := time.Now()
+	s, err := azure.Download(ctx, cred, azure.DownloadOptions{WorkspaceID: b.State.Attr("insights_workspace_id"), Start: start, End: end, Dir: dir, Progress: progress})
+	if progress != nil {
+		fmt.Fprint(r.sys.Stderr, "\r\033[K")
+	}
+	switch {
+	case errors.Is(err, azure.ErrTracesExist):
+		return exitcode.With(fmt.Errorf("%s already holds traces: sb never overwrites them; move the file away to download again", relTo(r.sys.Cwd, filepath.Join(dir, azure.TracesFile))), exitcode.BadInput)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return exitcode.With(fmt.Errorf("downloading Application Insights traces: %w", err), exitcode.Infrastructure)
+	}
+	fmt.Fprintf(r.sys.Stdout, "downloaded %d operations in %s (%d requests, %d dependencies, %d traces; %d rows without operation left out) into %s\n",
+		s.Operations, time.Since(t0).Round(time.Millisecond), s.Requests, s.Dependencies, s.Traces, s.WithoutOperation, relTo(r.sys.Cwd, s.TracesPath))
+	return nil
+}
+
+// azureCredential prefers the login sb stored (a token from the Azure CLI
+// in the azure-secrets volume) and falls back to azidentity's chain.
+func (r *Runner) azureCredential(ctx context.Context) (azcore.TokenCredential, error) {
+	p, err := creds.Lookup("azure")
+	if err != nil {
+		return nil, err
+	}
+	if e, err := r.engine(ctx); err == nil {
+		if ok, _ := e.VolumeExists(ctx, p.Volume); ok {
+			tok, err := azure.TokenFromCLI(ctx, e, azure.CLITokenOptions{})
+			if err != nil {
+				return nil, exitcode.With(fmt.Errorf("token from the credentials of sb login azure: %w", err), exitcode.Infrastructure)
+			}
+			return tok, nil
+		}
+	}
+	cred, err := azure.DefaultCredential()
+	if err != nil {
+		return nil, exitcode.With(fmt.Errorf("no Azure credentials: run sb login azure, or configure azidentity (AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or az login): %w", err), exitcode.BadInput)
+	}
+	return cred, nil
 }
 
 func describeProviders(p []string) string {

@@ -70,7 +70,7 @@ func Detect(r io.Reader) (Format, error) {
 			return LogLines, nil
 		}
 	}
-	return "", fmt.Errorf("neither X-Ray traces, Azure operations nor instrumentation lines (<epoch ms><±HHMM>|LABEL) in the first %d KiB: %w; pass --format if you know better", min(len(head), sniffBytes)>>10, ErrUnknown)
+	return "", fmt.Errorf("neither X-Ray traces, Azure operations nor instrumentation lines (<epoch ms><±HHMM>|LABEL) in the first %d bytes: %w; name the format with --format xray|azure|loglines if you know it", min(len(head), sniffBytes), ErrUnknown)
 }
 
 // jsonFormat reads the top-level keys of the first JSON object (inside a
