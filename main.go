@@ -181,6 +181,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "console", Usage: "console (for people) or json (for machines)"},
 			&cli.BoolFlag{Name: "local", Usage: "run every spec.run on the host instead of in a container"},
+			&cli.StringSliceFlag{Name: "set", Usage: "override a benchmark attribute, key=value (repeatable); pass it to every command of a deployment"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "run the hooks but only print the commands they would run; change nothing"},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the script's random module", DefaultText: "random"},
 		},
@@ -476,6 +477,11 @@ func checkGlobalFlags(c *cli.Context) error {
 	default:
 		return exitcode.With(fmt.Errorf("unknown --log-format %q: use console or json", c.String("log-format")), exitcode.BadInput)
 	}
+	for _, kv := range c.StringSlice("set") {
+		if _, err := runner.ParseOverride(kv); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -495,6 +501,10 @@ func newRunner(c *cli.Context) *runner.Runner {
 	if c.IsSet("seed") {
 		seed := c.Int64("seed")
 		opts.Seed = &seed
+	}
+	for _, kv := range c.StringSlice("set") {
+		o, _ := runner.ParseOverride(kv) // checked in checkGlobalFlags
+		opts.Set = append(opts.Set, o)
 	}
 	return runner.New(runner.NewSystem(log, jsonLogs, terminal), opts)
 }

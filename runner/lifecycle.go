@@ -46,6 +46,11 @@ func (r *Runner) Open() (*Benchmark, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, o := range r.opts.Set {
+		if err := st.Values.SetKey(starlark.String(o.Key), o.Value); err != nil {
+			return nil, err
+		}
+	}
 	return &Benchmark{Script: script, State: st}, nil
 }
 

@@ -6,14 +6,19 @@
 package runner
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.starlark.net/starlark"
+	"gopkg.in/yaml.v3"
 
 	"sb/dockerenv"
+	"sb/exitcode"
+	"sb/starlarkapi"
 )
 
 // System holds every handle on the outside world that the runner uses, so
@@ -55,6 +60,9 @@ type Options struct {
 	Local bool
 	// Seed seeds the script's random module when set.
 	Seed *int64
+	// Set overrides benchmark attributes (--set key=value), over the
+	// static BENCHMARK_CONFIG and the stored state.
+	Set []Override
 	// DryRun runs the hooks but records the commands they ask for instead
 	// of executing them, and changes no file.
 	DryRun bool
@@ -104,4 +112,32 @@ func (w *lineWriter) emit(line string) {
 		return
 	}
 	io.WriteString(w.sys.Stderr, "  ["+w.label+"] "+line+"\n")
+}
+
+// Override is one --set key=value.
+type Override struct {
+	Key   string
+	Value starlark.Value
+}
+
+// ParseOverride reads key=value; the value is read as a YAML scalar, so
+// numbers and booleans keep their type (quote it to force a string).
+func ParseOverride(s string) (Override, error) {
+	key, value, ok := strings.Cut(s, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return Override{}, exitcode.With(fmt.Errorf("--set %q: write key=value", s), exitcode.BadInput)
+	}
+	if key == starlarkapi.ReservedKey {
+		return Override{}, exitcode.With(fmt.Errorf("--set: %s is sb's own event log", key), exitcode.BadInput)
+	}
+	var node yaml.Node
+	if err := yaml.Unmarshal([]byte(value), &node); err != nil || value == "" {
+		return Override{Key: key, Value: starlark.String(value)}, nil
+	}
+	v, err := starlarkapi.DecodeYAML(&node)
+	if err != nil {
+		return Override{Key: key, Value: starlark.String(value)}, nil
+	}
+	return Override{Key: key, Value: v}, nil
 }
