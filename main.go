@@ -19,6 +19,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
+	"go.starlark.net/starlark"
 	"golang.org/x/term"
 
 	"sb/creds"
@@ -181,6 +182,9 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "console", Usage: "console (for people) or json (for machines)"},
 			&cli.BoolFlag{Name: "local", Usage: "run every spec.run on the host instead of in a container"},
+			&cli.StringSliceFlag{Name: "benchmarks", Usage: "run ready-made benchmarks by name (comma-separated; see sb examples), unpacked into ./sb-benchmarks/"},
+			&cli.StringFlag{Name: "cloud", Usage: "with --benchmarks: the cloud version to run (aws, azure)"},
+			&cli.StringFlag{Name: "region", Usage: "shorthand for --set region=REGION"},
 			&cli.StringSliceFlag{Name: "set", Usage: "override a benchmark attribute, key=value (repeatable); pass it to every command of a deployment"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "run the hooks but only print the commands they would run; change nothing"},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the script's random module", DefaultText: "random"},
@@ -211,7 +215,7 @@ func newApp() *cli.App {
 					if err != nil {
 						return err
 					}
-					return newRunner(c).Invoke(c.Context, w)
+					return eachBenchmark(c, func(r *runner.Runner) error { return r.Invoke(c.Context, w) })
 				},
 			},
 			{
@@ -303,7 +307,9 @@ func newApp() *cli.App {
 					if c.NArg() > 1 {
 						return badArgs(c, "analyze_traces takes at most one path")
 					}
-					return newRunner(c).AnalyzeTraces(c.Context, c.Args().First(), c.String("format"))
+					return eachBenchmark(c, func(r *runner.Runner) error {
+						return r.AnalyzeTraces(c.Context, c.Args().First(), c.String("format"))
+					})
 				},
 			},
 			{
@@ -316,7 +322,9 @@ func newApp() *cli.App {
 					if c.NArg() > 1 {
 						return badArgs(c, "shell takes at most one image, got %q", strings.Join(c.Args().Slice(), " "))
 					}
-					return newRunner(c).Shell(c.Context, c.Args().First(), c.String("shell"))
+					return eachBenchmark(c, func(r *runner.Runner) error {
+						return r.Shell(c.Context, c.Args().First(), c.String("shell"))
+					})
 				},
 			},
 			{
@@ -353,6 +361,29 @@ func newApp() *cli.App {
 				Action: providerAction(func(ctx context.Context, r *runner.Runner, _ *cli.Context, p string) error {
 					return r.CheckCredentials(ctx, p)
 				}),
+			},
+			suiteCommand(),
+			{
+				Name: "examples", Usage: "list the ready-made benchmarks that --benchmarks runs",
+				ArgsUsage: " ", OnUsageError: usageError,
+				Action: func(c *cli.Context) error {
+					if c.NArg() > 0 {
+						return badArgs(c, "examples takes no arguments")
+					}
+					list, err := runner.Examples()
+					if err != nil {
+						return exitcode.With(err, exitcode.Infrastructure)
+					}
+					for _, ex := range list {
+						clouds := "local"
+						if len(ex.Clouds) > 0 {
+							clouds = strings.Join(ex.Clouds, ", ")
+						}
+						fmt.Fprintf(c.App.Writer, "%-22s %-12s %s\n", ex.Name, clouds, ex.Description)
+					}
+					fmt.Fprintln(c.App.Writer, "\nrun one with: sb test --benchmarks=NAME [--cloud=CLOUD] [--region=REGION]")
+					return nil
+				},
 			},
 			{
 				Name: "version", Usage: "print sb's version",
@@ -444,8 +475,26 @@ func lifecycle(fn func(context.Context, *runner.Runner, *cli.Context) error) cli
 		if c.NArg() > 0 {
 			return badArgs(c, "%s takes no arguments, got %q", c.Command.Name, strings.Join(c.Args().Slice(), " "))
 		}
-		return fn(c.Context, newRunner(c), c)
+		return eachBenchmark(c, func(r *runner.Runner) error { return fn(c.Context, r, c) })
 	}
+}
+
+// eachBenchmark runs fn with a runner for every benchmark named by
+// --benchmarks (ready-made ones, in order), or once for --file or the
+// current directory.
+func eachBenchmark(c *cli.Context, fn func(*runner.Runner) error) error {
+	names := c.StringSlice("benchmarks")
+	if len(names) == 0 {
+		return fn(newRunner(c))
+	}
+	for _, name := range names {
+		r := newRunner(c)
+		r.UseExample(strings.TrimSpace(name), c.String("cloud"))
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // providerAction adapts a runner method taking the PROVIDER argument.
@@ -505,6 +554,9 @@ func newRunner(c *cli.Context) *runner.Runner {
 	for _, kv := range c.StringSlice("set") {
 		o, _ := runner.ParseOverride(kv) // checked in checkGlobalFlags
 		opts.Set = append(opts.Set, o)
+	}
+	if c.IsSet("region") {
+		opts.Set = append(opts.Set, runner.Override{Key: "region", Value: starlark.String(c.String("region"))})
 	}
 	return runner.New(runner.NewSystem(log, jsonLogs, terminal), opts)
 }

@@ -41,6 +41,10 @@ func TestDocker(t *testing.T) {
 			env.Setenv("SB_IMAGE_FAKEK6", fakeK6)
 			env.Setenv("DOCKER_HOST", os.Getenv("DOCKER_HOST"))
 			env.Setenv("UID", fmt.Sprint(os.Getuid()))
+			// local_http compiles its function with the host's Go.
+			env.Setenv("GOCACHE", goEnv("GOCACHE"))
+			env.Setenv("GOPATH", filepath.Join(env.WorkDir, ".gopath"))
+			env.Setenv("HOME", env.WorkDir)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -110,6 +114,14 @@ func buildSB(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
+}
+
+func goEnv(name string) string {
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // TestSIGTERM: SIGTERM during a container command stops and removes the

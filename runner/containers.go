@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -45,6 +47,8 @@ func (b *Benchmark) workspace() (dockerenv.Workspace, error) {
 	if err != nil {
 		return ws, err
 	}
+	// provider: local runs everything here and has no credentials.
+	providers = slices.DeleteFunc(providers, func(p string) bool { return p == "local" })
 	if ws.Volumes, err = creds.Mounts(providers); err != nil {
 		return ws, exitcode.With(fmt.Errorf("provider in BENCHMARK_CONFIG: %w", err), exitcode.ScriptError)
 	}
@@ -241,6 +245,65 @@ func (r *Runner) CheckCredentials(ctx context.Context, provider string) error {
 			return exitcode.With(err, exitcode.BadInput)
 		}
 		return exitcode.With(fmt.Errorf("sb check_credentials %s: %w", provider, err), exitcode.BenchmarkFailed)
+	}
+	return nil
+}
+
+// Serve starts a long-running container of the benchmark (a local
+// application, an emulator, a database) with spec.run's mounts.
+func (h *host) Serve(ctx context.Context, req starlarkapi.ServeRequest) (starlarkapi.ServeResult, error) {
+	ws, err := h.b.workspace()
+	if err != nil {
+		return starlarkapi.ServeResult{}, err
+	}
+	ws.WorkDir = "" // a service keeps its image's working directory
+	e, err := h.r.engine(ctx)
+	if err != nil {
+		return starlarkapi.ServeResult{}, err
+	}
+	image := dockerenv.ResolveImage(req.Image, h.b.images())
+	svc, err := e.Serve(ctx, dockerenv.ServeOptions{
+		Image: image, Name: req.Name, Ports: req.Ports, Env: req.Env, Cmd: req.Cmd,
+		Workspace: ws, Benchmark: h.b.Script.Name, PullOutput: h.r.sys.Stderr,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return starlarkapi.ServeResult{}, ctx.Err()
+		}
+		return starlarkapi.ServeResult{}, exitcode.With(fmt.Errorf("spec.serve %s: %w", req.Name, err), exitcode.BenchmarkFailed)
+	}
+	h.r.sys.Log.Info().Str("service", svc.Name).Str("image", image).Interface("ports", svc.Ports).Msg("service started")
+	return starlarkapi.ServeResult{Name: svc.Name, Ports: svc.Ports}, nil
+}
+
+func (h *host) Logs(ctx context.Context, name string, since time.Time) (string, error) {
+	e, err := h.r.engine(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := e.Logs(ctx, name, since)
+	return out, exitcode.With(err, exitcode.BenchmarkFailed)
+}
+
+func (h *host) Stop(ctx context.Context, name string) error {
+	e, err := h.r.engine(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.Stop(ctx, name); err != nil {
+		return exitcode.With(fmt.Errorf("spec.stop %s: %w", name, err), exitcode.BenchmarkFailed)
+	}
+	h.r.sys.Log.Info().Str("service", name).Msg("service stopped")
+	return nil
+}
+
+func (h *host) RemoveImage(ctx context.Context, ref string) error {
+	e, err := h.r.engine(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.RemoveImage(ctx, ref); err != nil {
+		return exitcode.With(fmt.Errorf("spec.remove_image %s: %w", ref, err), exitcode.BenchmarkFailed)
 	}
 	return nil
 }

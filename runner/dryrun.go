@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"sb/dockerenv"
 	"sb/starlarkapi"
@@ -81,4 +82,31 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func (d *dryRun) Serve(_ context.Context, req starlarkapi.ServeRequest) (starlarkapi.ServeResult, error) {
+	d.steps = append(d.steps, fmt.Sprintf("spec.serve %s in %s", req.Name, describeImage(req.Image, d.b.images())))
+	ports := make(map[int]int, len(req.Ports))
+	for c, h := range req.Ports {
+		if h == 0 {
+			h = c // a placeholder: the real port is chosen when it runs
+		}
+		ports[c] = h
+	}
+	return starlarkapi.ServeResult{Name: req.Name, Ports: ports}, nil
+}
+
+func (d *dryRun) Logs(_ context.Context, name string, _ time.Time) (string, error) {
+	d.steps = append(d.steps, "spec.logs "+name)
+	return "", nil
+}
+
+func (d *dryRun) Stop(_ context.Context, name string) error {
+	d.steps = append(d.steps, "spec.stop "+name)
+	return nil
+}
+
+func (d *dryRun) RemoveImage(_ context.Context, ref string) error {
+	d.steps = append(d.steps, "spec.remove_image "+ref)
+	return nil
 }

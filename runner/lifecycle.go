@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -26,6 +27,12 @@ type Runner struct {
 // New returns a Runner working with sys and the global options.
 func New(sys *System, opts Options) *Runner { return &Runner{sys: sys, opts: opts} }
 
+// UseExample makes the runner work on the ready-made benchmark name (for
+// cloud), as --benchmarks asks.
+func (r *Runner) UseExample(name, cloud string) {
+	r.opts.Example, r.opts.Cloud = name, cloud
+}
+
 // Benchmark is an opened benchmark: its script and its state.
 type Benchmark struct {
 	Script *starlarkapi.Script
@@ -34,7 +41,15 @@ type Benchmark struct {
 
 // Open finds, loads and validates the benchmark and reads its state.
 func (r *Runner) Open() (*Benchmark, error) {
-	path, err := FindBenchmark(r.sys.Cwd, r.opts.File)
+	file := r.opts.File
+	if r.opts.Example != "" {
+		dir, err := ResolveExample(r.sys.Cwd, r.opts.Example, r.opts.Cloud)
+		if err != nil {
+			return nil, err
+		}
+		file = dir
+	}
+	path, err := FindBenchmark(r.sys.Cwd, file)
 	if err != nil {
 		return nil, err
 	}
@@ -189,14 +204,100 @@ func (r *Runner) Test(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	w, err := b.testWorkload()
+	if err != nil {
+		return err
+	}
+	err = r.testSteps(ctx, b, w)
+	if ctx.Err() != nil {
+		r.sys.Log.Warn().Msg("interrupted: the application may still be deployed; run sb cleanup")
+		return err
+	}
+	if err != nil {
+		r.sys.Log.Warn().Msg("a step failed: cleaning up anyway")
+	}
+	return errors.Join(err, r.cleanup(ctx, b))
+}
+
+// testSteps are sb test's steps before cleanup: prepare, invoke and, for a
+// benchmark whose traces are at hand at once (provider: local), get_traces
+// and analyze_traces.
+func (r *Runner) testSteps(ctx context.Context, b *Benchmark, w Workload) error {
 	if _, err := r.callHook(ctx, b, "prepare", time.Time{}); err != nil {
 		return err
 	}
-	if err := r.invoke(ctx, b, Iterations(3)); err != nil {
-		r.sys.Log.Warn().Msg("invoke failed after a successful prepare: the application may still be deployed; run sb cleanup")
+	if err := r.invoke(ctx, b, w); err != nil {
 		return err
 	}
-	return r.cleanup(ctx, b)
+	if providers, _ := b.providers(); !slices.Contains(providers, "local") || r.opts.DryRun {
+		return nil
+	}
+	if err := r.GetTraces(ctx, 0); err != nil {
+		return err
+	}
+	return r.AnalyzeTraces(ctx, "", "")
+}
+
+// testWorkload is what `sb test` invokes: 3 sequential iterations, or the
+// benchmark's test_workload attribute, a workload name or a mapping with the
+// invoke flags (type, rate, minutes, seconds_to_skip, scale_factor,
+// scale_type, seed, workload_trace, workload_options).
+func (b *Benchmark) testWorkload() (Workload, error) {
+	v, found, _ := b.State.Values.Get(starlark.String("test_workload"))
+	if !found || v == starlark.None {
+		return Iterations(3), nil
+	}
+	opts, err := loadgen.DefaultOptions()
+	if err != nil {
+		return Workload{}, exitcode.With(err, exitcode.BadInput)
+	}
+	bad := func(format string, a ...any) (Workload, error) {
+		return Workload{}, exitcode.With(fmt.Errorf("test_workload in BENCHMARK_CONFIG: "+format, a...), exitcode.ScriptError)
+	}
+	switch v := v.(type) {
+	case starlark.Int, starlark.String:
+		arg := v.String()
+		if s, ok := v.(starlark.String); ok {
+			arg = string(s)
+		}
+		return ParseWorkload(arg, opts)
+	case *starlark.Dict:
+		arg := "single"
+		for _, item := range v.Items() {
+			key, _ := starlark.AsString(item[0])
+			val := item[1]
+			str, isStr := starlark.AsString(val)
+			num, isNum := starlark.AsFloat(val)
+			switch {
+			case key == "type" && isStr:
+				arg = str
+			case key == "type":
+				arg = val.String()
+			case key == "scale_type" && isStr:
+				opts.ScaleType = str
+			case key == "workload_trace" && isStr:
+				opts.Trace = filepath.Join(b.Script.Dir, str)
+			case key == "workload_options" && isStr:
+				opts.OptionsFile = filepath.Join(b.Script.Dir, str)
+			case !isNum:
+				return bad("%s must be a number, got %s", key, val)
+			case key == "rate":
+				opts.Rate = num
+			case key == "minutes":
+				opts.Minutes = int(num)
+			case key == "seconds_to_skip":
+				opts.SecondsToSkip = int(num)
+			case key == "scale_factor":
+				opts.ScaleFactor = num
+			case key == "seed":
+				opts.Seed = int64(num)
+			default:
+				return bad("unknown key %q (use type, rate, minutes, seconds_to_skip, scale_factor, scale_type, seed, workload_trace, workload_options)", key)
+			}
+		}
+		return ParseWorkload(arg, opts)
+	}
+	return bad("must be a workload name, a number or a mapping, not %s", v.Type())
 }
 
 // callHook records the hook's start (at start, or now when zero), runs it,

@@ -56,6 +56,9 @@ func NewSystem(log zerolog.Logger, jsonLogs, terminal bool) *System {
 type Options struct {
 	// File is the --file flag: a path, a directory or a glob.
 	File string
+	// Example names a ready-made benchmark (--benchmarks) to run instead,
+	// in the version for Cloud (--cloud).
+	Example, Cloud string
 	// Local runs every spec.run on the host instead of in a container.
 	Local bool
 	// Seed seeds the script's random module when set.

@@ -15,6 +15,7 @@ import (
 
 	"sb/creds"
 	"sb/exitcode"
+	"sb/loadgen"
 	"sb/tracing/azure"
 	"sb/tracing/detect"
 	"sb/tracing/loglines"
@@ -63,7 +64,12 @@ func (r *Runner) AnalyzeTraces(ctx context.Context, path, format string) error {
 		r.reportBreakdown(start, "operations", s.Valid, s.Invalid, s.Duplicates, s.InvalidPercent(), s.Replaced, s.BreakdownPath, s.InvalidPath)
 		return nil
 	case detect.LogLines:
-		s, err := loglines.AnalyzeFile(ctx, input, loglines.AnalyzeOptions{})
+		opt := loglines.AnalyzeOptions{}
+		// Beside a run's k6 metrics, join client- and server-side latency.
+		if k6 := filepath.Join(filepath.Dir(input), loadgen.MetricsFile); exists(k6) {
+			opt.ClientMetrics = k6
+		}
+		s, err := loglines.AnalyzeFile(ctx, input, opt)
 		if err != nil {
 			return r.analysisError(ctx, input, err)
 		}
@@ -122,8 +128,17 @@ func (r *Runner) reportLogLines(s loglines.Summary) error {
 	if s.InvalidPath != "" {
 		fmt.Fprintf(out, "wrote %s\n", relTo(r.sys.Cwd, s.InvalidPath))
 	}
+	if s.Join != nil {
+		fmt.Fprintf(out, "wrote %s\n", relTo(r.sys.Cwd, s.Join.Path))
+	}
 	fmt.Fprintln(out)
-	return loglines.WriteTable(out, s.Steps)
+	if err := loglines.WriteTable(out, s.Steps); err != nil {
+		return err
+	}
+	if s.Join != nil {
+		return loglines.WriteJoin(out, s.Join)
+	}
+	return nil
 }
 
 // tracesInput resolves analyze_traces' argument.
@@ -142,7 +157,11 @@ func (r *Runner) tracesInput(path string) (string, error) {
 		path = filepath.Join(r.sys.Cwd, path)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		local := filepath.Join(path, LocalTracesFile)
 		path = filepath.Join(path, TracesFile)
+		if !exists(path) && exists(local) {
+			path = local
+		}
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return "", exitcode.With(fmt.Errorf("no traces at %s: download them with sb get_traces, or give the path of a traces.json", relTo(r.sys.Cwd, path)), exitcode.BadInput)
@@ -193,9 +212,9 @@ func (r *Runner) GetTraces(ctx context.Context, endOffset time.Duration) error {
 	if err != nil {
 		return err
 	}
-	isAWS, isAzure := slices.Contains(providers, "aws"), slices.Contains(providers, "azure")
-	if !isAWS && !isAzure {
-		return exitcode.With(fmt.Errorf("get_traces downloads traces of provider aws or azure; this benchmark's provider is %s: set provider in BENCHMARK_CONFIG", describeProviders(providers)), exitcode.BadInput)
+	isAWS, isAzure, isLocal := slices.Contains(providers, "aws"), slices.Contains(providers, "azure"), slices.Contains(providers, "local")
+	if !isAWS && !isAzure && !isLocal {
+		return exitcode.With(fmt.Errorf("get_traces downloads traces of provider aws, azure or local; this benchmark's provider is %s: set provider in BENCHMARK_CONFIG", describeProviders(providers)), exitcode.BadInput)
 	}
 	if isAzure && !isAWS && b.State.Attr("insights_workspace_id") == "" {
 		return exitcode.With(fmt.Errorf("%w: set it in BENCHMARK_CONFIG or store it in prepare (spec[\"insights_workspace_id\"] = ...)", azure.ErrNoWorkspace), exitcode.ScriptError)
@@ -213,10 +232,56 @@ func (r *Runner) GetTraces(ctx context.Context, endOffset time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return exitcode.With(fmt.Errorf("creating logs directory: %w", err), exitcode.Infrastructure)
 	}
-	if isAWS {
+	switch {
+	case isAWS:
 		return r.getXRayTraces(ctx, b, start, end, dir)
+	case isAzure:
+		return r.getAzureTraces(ctx, b, start, end, dir)
 	}
-	return r.getAzureTraces(ctx, b, start, end, dir)
+	return r.getLocalTraces(ctx, b, start, dir)
+}
+
+// LocalTracesFile is where get_traces collects the output of a local
+// benchmark's services (provider: local), for the log-line analysis.
+const LocalTracesFile = "traces.log"
+
+// getLocalTraces gathers the output since start of every service the
+// benchmark started with spec.serve into traces.log.
+func (r *Runner) getLocalTraces(ctx context.Context, b *Benchmark, start time.Time, dir string) error {
+	e, err := r.engine(ctx)
+	if err != nil {
+		return err
+	}
+	services, err := e.Services(ctx, b.Script.Name)
+	if err != nil {
+		return exitcode.With(err, exitcode.Infrastructure)
+	}
+	if len(services) == 0 {
+		return exitcode.With(fmt.Errorf("no running service of benchmark %s: get_traces gathers the output of the containers its prepare started with spec.serve, so run it before cleanup", b.Script.Name), exitcode.BadInput)
+	}
+	path := filepath.Join(dir, LocalTracesFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return exitcode.With(fmt.Errorf("%s already holds traces: sb never overwrites them; move the file away to gather again", relTo(r.sys.Cwd, path)), exitcode.BadInput)
+	}
+	if err != nil {
+		return exitcode.With(err, exitcode.Infrastructure)
+	}
+	names := make([]string, len(services))
+	for i, svc := range services {
+		names[i] = svc.Name
+		if err := e.WriteLogs(ctx, svc.Name, start, f); err != nil {
+			f.Close()
+			os.Remove(path)
+			return exitcode.With(fmt.Errorf("reading the output of %s: %w", svc.Name, err), exitcode.Infrastructure)
+		}
+	}
+	if err := f.Close(); err != nil {
+		return exitcode.With(err, exitcode.Infrastructure)
+	}
+	fi, _ := os.Stat(path)
+	fmt.Fprintf(r.sys.Stdout, "gathered the output of %s (%d bytes) into %s\n", strings.Join(names, ", "), fi.Size(), relTo(r.sys.Cwd, path))
+	return nil
 }
 
 // getAzureTraces downloads the Application Insights rows of the window from

@@ -26,6 +26,8 @@ type fakeHost struct {
 	runs   []RunRequest
 	builds []BuildRequest
 	k6     []K6Request
+	serves []ServeRequest
+	stops  []string
 }
 
 func (h *fakeHost) Run(_ context.Context, req RunRequest) (RunResult, error) {
@@ -44,6 +46,35 @@ func (h *fakeHost) Build(_ context.Context, req BuildRequest) error {
 
 func (h *fakeHost) RunK6(_ context.Context, req K6Request) error {
 	h.k6 = append(h.k6, req)
+	return nil
+}
+
+func (h *fakeHost) Serve(_ context.Context, req ServeRequest) (ServeResult, error) {
+	h.serves = append(h.serves, req)
+	ports := map[int]int{}
+	for c, p := range req.Ports {
+		if p == 0 {
+			p = 40000 + c
+		}
+		ports[c] = p
+	}
+	return ServeResult{Name: req.Name, Ports: ports}, nil
+}
+
+func (h *fakeHost) Logs(_ context.Context, name string, since time.Time) (string, error) {
+	if since.IsZero() {
+		return "logs of " + name, nil
+	}
+	return fmt.Sprintf("logs of %s since %d", name, since.Unix()), nil
+}
+
+func (h *fakeHost) Stop(_ context.Context, name string) error {
+	h.stops = append(h.stops, name)
+	return nil
+}
+
+func (h *fakeHost) RemoveImage(_ context.Context, ref string) error {
+	h.stops = append(h.stops, "image "+ref)
 	return nil
 }
 

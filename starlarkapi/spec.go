@@ -7,7 +7,9 @@ import (
 	"sort"
 	"time"
 
+	starlarktime "go.starlark.net/lib/time"
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 
 	"sb/exitcode"
 )
@@ -18,6 +20,24 @@ type Host interface {
 	Run(ctx context.Context, req RunRequest) (RunResult, error)
 	Build(ctx context.Context, req BuildRequest) error
 	RunK6(ctx context.Context, req K6Request) error
+	Serve(ctx context.Context, req ServeRequest) (ServeResult, error)
+	Logs(ctx context.Context, name string, since time.Time) (string, error)
+	Stop(ctx context.Context, name string) error
+	RemoveImage(ctx context.Context, ref string) error
+}
+
+// ServeRequest is one spec.serve call: a long-running container.
+type ServeRequest struct {
+	Image, Name string
+	Ports       map[int]int // container port → host port (0: any free one)
+	Env         map[string]string
+	Cmd         []string // nil keeps the image's command
+}
+
+// ServeResult tells where a started service listens.
+type ServeResult struct {
+	Name  string
+	Ports map[int]int // container port → host port on 127.0.0.1
 }
 
 // RunRequest is one spec.run call.
@@ -160,6 +180,11 @@ var specMethods = map[string]func(*starlark.Thread, *Spec, string, starlark.Tupl
 	"run":    specRun,
 	"build":  specBuild,
 	"run_k6": specRunK6,
+	"serve":  specServe,
+	"logs":   specLogs,
+	"stop":   specStop,
+	// remove_image deletes an image spec.build made (a missing one is fine).
+	"remove_image": specRemoveImage,
 }
 
 func (s *Spec) Attr(name string) (starlark.Value, error) {
@@ -359,4 +384,128 @@ func optionalString(fn, param string, v starlark.Value) (string, error) {
 		return string(v), nil
 	}
 	return "", fmt.Errorf("%s: %s must be a string or None, not %s", fn, param, v.Type())
+}
+
+// specServe starts a long-running container and returns
+// struct(name, host, ports, url) where ports maps each container port to
+// its host port and url is http://127.0.0.1:<first port>.
+func specServe(thread *starlark.Thread, s *Spec, fn string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var req ServeRequest
+	var ports, env *starlark.Dict
+	var cmd starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(fn, args, kwargs, "image", &req.Image, "name", &req.Name, "ports?", &ports, "env?", &env, "cmd?", &cmd); err != nil {
+		return nil, err
+	}
+	if req.Name == "" {
+		return nil, fmt.Errorf("%s: name must not be empty", fn)
+	}
+	var err error
+	if req.Env, err = stringMap(fn, "env", env); err != nil {
+		return nil, err
+	}
+	if ports != nil {
+		req.Ports = make(map[int]int, ports.Len())
+		for _, item := range ports.Items() {
+			c, cok := starlark.AsInt32(item[0])
+			h, hok := starlark.AsInt32(item[1])
+			if cok != nil || hok != nil || c <= 0 || c > 65535 || h < 0 || h > 65535 {
+				return nil, fmt.Errorf("%s: ports maps container ports to host ports (0 for any free one), got %s: %s", fn, item[0], item[1])
+			}
+			req.Ports[c] = h
+		}
+	}
+	switch c := cmd.(type) {
+	case starlark.NoneType:
+	case *starlark.List:
+		for i := 0; i < c.Len(); i++ {
+			a, ok := c.Index(i).(starlark.String)
+			if !ok {
+				return nil, fmt.Errorf("%s: cmd must be a list of strings", fn)
+			}
+			req.Cmd = append(req.Cmd, string(a))
+		}
+	default:
+		return nil, fmt.Errorf("%s: cmd must be a list of strings or None, not %s", fn, cmd.Type())
+	}
+	host, err := threadHost(thread, fn)
+	if err != nil {
+		return nil, err
+	}
+	res, err := host.Serve(threadContext(thread), req)
+	if err != nil {
+		return nil, err
+	}
+	portDict := starlark.NewDict(len(res.Ports))
+	first := 0
+	for c, h := range res.Ports {
+		_ = portDict.SetKey(starlark.MakeInt(c), starlark.MakeInt(h))
+		if first == 0 || c < first {
+			first = c
+		}
+	}
+	url := starlark.Value(starlark.None)
+	if first != 0 {
+		url = starlark.String(fmt.Sprintf("http://127.0.0.1:%d", res.Ports[first]))
+	}
+	return starlarkstruct.FromStringDict(starlark.String("service"), starlark.StringDict{
+		"name":  starlark.String(res.Name),
+		"host":  starlark.String("127.0.0.1"),
+		"ports": portDict,
+		"url":   url,
+	}), nil
+}
+
+// specLogs returns a service's output, optionally since a time (seconds
+// since the epoch, or a time.time value).
+func specLogs(thread *starlark.Thread, s *Spec, fn string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	var since starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(fn, args, kwargs, "name", &name, "since?", &since); err != nil {
+		return nil, err
+	}
+	var t time.Time
+	switch v := since.(type) {
+	case starlark.NoneType:
+	case starlark.Int, starlark.Float:
+		f, _ := starlark.AsFloat(v)
+		t = time.Unix(0, int64(f*1e9))
+	case starlarktime.Time:
+		t = time.Time(v)
+	default:
+		return nil, fmt.Errorf("%s: since must be None, epoch seconds or a time, not %s", fn, since.Type())
+	}
+	host, err := threadHost(thread, fn)
+	if err != nil {
+		return nil, err
+	}
+	out, err := host.Logs(threadContext(thread), name, t)
+	if err != nil {
+		return nil, err
+	}
+	return starlark.String(out), nil
+}
+
+// specStop stops and removes a service; stopping one that is gone is fine.
+func specStop(thread *starlark.Thread, s *Spec, fn string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	if err := starlark.UnpackArgs(fn, args, kwargs, "name", &name); err != nil {
+		return nil, err
+	}
+	host, err := threadHost(thread, fn)
+	if err != nil {
+		return nil, err
+	}
+	return starlark.None, host.Stop(threadContext(thread), name)
+}
+
+func specRemoveImage(thread *starlark.Thread, s *Spec, fn string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var ref string
+	if err := starlark.UnpackArgs(fn, args, kwargs, "tag", &ref); err != nil {
+		return nil, err
+	}
+	host, err := threadHost(thread, fn)
+	if err != nil {
+		return nil, err
+	}
+	return starlark.None, host.RemoveImage(threadContext(thread), ref)
 }

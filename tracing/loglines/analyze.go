@@ -38,6 +38,10 @@ var ErrNoMarks = errors.New("no instrumentation lines (<epoch ms><±HHMM>|LABEL[
 type AnalyzeOptions struct {
 	// OutputDir receives the CSV files; empty means the input's directory.
 	OutputDir string
+	// ClientMetrics is a k6 CSV output (k6_metrics.csv) whose requests,
+	// tagged trace_id, are joined with the log's keys into
+	// client_latency.csv; empty skips the join.
+	ClientMetrics string
 }
 
 // Step is the statistics of one label-to-label step over all groups.
@@ -66,6 +70,9 @@ type Summary struct {
 	Groups int
 	// Steps in order of first appearance.
 	Steps []Step
+	// Join compares client- and server-side latency when
+	// AnalyzeOptions.ClientMetrics was given.
+	Join *Join
 }
 
 // MaxReported bounds Summary.InvalidLines; all of them go to the CSV file.
@@ -278,6 +285,18 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 	}
 	if err := writeFile(sum.DurationsPath, ds.Bytes()); err != nil {
 		return sum, err
+	}
+	if opt.ClientMetrics != "" {
+		client, err := ReadClientLatency(opt.ClientMetrics)
+		if err != nil {
+			return sum, fmt.Errorf("client-side latency: %w", err)
+		}
+		join, rows := joinClient(groups, client)
+		join.Path = filepath.Join(dir, ClientLatencyFile)
+		if err := writeFile(join.Path, rows); err != nil {
+			return sum, err
+		}
+		sum.Join = join
 	}
 	invPath := filepath.Join(dir, InvalidLinesFile)
 	if len(invalid) > 0 {
