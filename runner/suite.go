@@ -211,6 +211,10 @@ func (r *Runner) LoadSuite(path string, shortname func(string) (string, error)) 
 	bad := func(format string, a ...any) error {
 		return exitcode.With(fmt.Errorf("%s: "+format, append([]any{s.Display}, a...)...), exitcode.BadInput)
 	}
+	// within keeps the code of a deeper error (a broken benchmark script).
+	within := func(err error) error {
+		return exitcode.With(fmt.Errorf("%s: %w", s.Display, err), exitcode.BadInput)
+	}
 	src, err := os.ReadFile(abs)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -246,10 +250,10 @@ func (r *Runner) LoadSuite(path string, shortname func(string) (string, error)) 
 	}
 
 	if s.Repetitions, err = intField(fields, "repetitions", 1, 1); err != nil {
-		return nil, bad("%v", err)
+		return nil, within(err)
 	}
 	if s.Parallel, err = intField(fields, "parallel", 1, 1); err != nil {
-		return nil, bad("%v", err)
+		return nil, within(err)
 	}
 	s.Order = OrderSequential
 	if v, ok := fields["order"]; ok {
@@ -273,7 +277,7 @@ func (r *Runner) LoadSuite(path string, shortname func(string) (string, error)) 
 		return nil, bad(`SUITE has no "steps": list what each run does, e.g. ["prepare", ("invoke", "bursty"), ("wait", 60), "get_traces"]`)
 	}
 	if s.Steps, err = r.parseSteps(steps, filepath.Dir(abs)); err != nil {
-		return nil, bad("%v", err)
+		return nil, within(err)
 	}
 
 	list, ok := fields["benchmarks"]
@@ -281,7 +285,7 @@ func (r *Runner) LoadSuite(path string, shortname func(string) (string, error)) 
 		return nil, bad(`SUITE has no "benchmarks": list the benchmarks' paths (files or directories, relative to the suite file)`)
 	}
 	if err := r.parseBenchmarks(s, list, shortname); err != nil {
-		return nil, bad("%v", err)
+		return nil, within(err)
 	}
 	return s, nil
 }
@@ -703,9 +707,16 @@ func labelBenchmarks(bs []SuiteBenchmark, paths, names []string) error {
 	}
 	refine(func(i int) string { return filepath.ToSlash(filepath.Clean(paths[i])) })
 	refine(func(i int) string {
+		if len(bs[i].Set) == 0 {
+			return bs[i].Label
+		}
 		var kv []string
 		for _, o := range bs[i].Set {
-			kv = append(kv, o.Key+"="+o.Value.String())
+			v := o.Value.String()
+			if s, ok := o.Value.(starlark.String); ok {
+				v = string(s)
+			}
+			kv = append(kv, o.Key+"="+v)
 		}
 		return bs[i].Label + "[" + strings.Join(kv, ",") + "]"
 	})
