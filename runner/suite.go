@@ -142,10 +142,6 @@ type SuiteOptions struct {
 	Path string
 	// Restart forgets the progress of an earlier, interrupted run.
 	Restart bool
-	// Shortname, when set, resolves a benchmark entry that is not an
-	// existing path (e.g. the name of an embedded example) to a benchmark
-	// file or directory.
-	Shortname func(name string) (string, error)
 }
 
 // suiteState is the progress file beside the suite.
@@ -202,7 +198,7 @@ func (s *Suite) RunLabel(run SuiteRun) string {
 // workload, and every benchmark (found, loaded and checked with its
 // overrides, as `sb validate` does). Errors are one line naming the suite
 // file, where in SUITE the problem is, and what is wrong.
-func (r *Runner) LoadSuite(path string, shortname func(string) (string, error)) (*Suite, error) {
+func (r *Runner) LoadSuite(path string) (*Suite, error) {
 	abs := path
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(r.sys.Cwd, path)
@@ -284,7 +280,7 @@ func (r *Runner) LoadSuite(path string, shortname func(string) (string, error)) 
 	if !ok {
 		return nil, bad(`SUITE has no "benchmarks": list the benchmarks' paths (files or directories, relative to the suite file)`)
 	}
-	if err := r.parseBenchmarks(s, list, shortname); err != nil {
+	if err := r.parseBenchmarks(s, list); err != nil {
 		return nil, within(err)
 	}
 	return s, nil
@@ -593,7 +589,10 @@ func contains(list []string, s string) bool {
 }
 
 // parseBenchmarks reads SUITE["benchmarks"] and validates every benchmark.
-func (r *Runner) parseBenchmarks(s *Suite, v starlark.Value, shortname func(string) (string, error)) error {
+// An entry that is no path but the name of a ready-made benchmark (see sb
+// examples) is unpacked beside the suite file, in the entry's "cloud"
+// version, else --cloud's.
+func (r *Runner) parseBenchmarks(s *Suite, v starlark.Value) error {
 	list, ok := v.(*starlark.List)
 	if !ok || list.Len() == 0 {
 		return fmt.Errorf(`SUITE["benchmarks"] is %s; it must be a non-empty list of paths or {"benchmark": path, "set": {...}} dicts`, v)
@@ -605,6 +604,7 @@ func (r *Runner) parseBenchmarks(s *Suite, v starlark.Value, shortname func(stri
 		where := fmt.Sprintf(`SUITE["benchmarks"][%d]`, i)
 		var b SuiteBenchmark
 		var path string
+		cloud := r.opts.Cloud
 		switch e := list.Index(i).(type) {
 		case starlark.String:
 			path = string(e)
@@ -618,6 +618,12 @@ func (r *Runner) parseBenchmarks(s *Suite, v starlark.Value, shortname func(stri
 						return fmt.Errorf(`%s["benchmark"] is %s; it must be a path`, where, item[1])
 					}
 					path = string(p)
+				case "cloud":
+					c, ok := item[1].(starlark.String)
+					if !ok || c == "" {
+						return fmt.Errorf(`%s["cloud"] is %s; it must be the name of a cloud, e.g. "aws"`, where, item[1])
+					}
+					cloud = string(c)
 				case "name":
 					n, ok := item[1].(starlark.String)
 					if !ok || n == "" {
@@ -643,7 +649,7 @@ func (r *Runner) parseBenchmarks(s *Suite, v starlark.Value, shortname func(stri
 						b.Set = append(b.Set, Override{Key: string(key), Value: kv[1]})
 					}
 				default:
-					return fmt.Errorf(`%s has an unknown key %s; the keys are benchmark, set, name`, where, item[0])
+					return fmt.Errorf(`%s has an unknown key %s; the keys are benchmark, set, name, cloud`, where, item[0])
 				}
 			}
 			if path == "" {
@@ -657,12 +663,18 @@ func (r *Runner) parseBenchmarks(s *Suite, v starlark.Value, shortname func(stri
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(dir, target)
 		}
-		if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) && shortname != nil && !strings.ContainsAny(path, `/\*?[`) {
-			resolved, err := shortname(path)
+		if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(path, `/\*?[.`) {
+			resolved, err := ResolveExample(dir, path, cloud)
 			if err != nil {
-				return fmt.Errorf("%s %q: %v", where, path, err)
+				if exitcode.Of(err) == exitcode.BadInput {
+					return fmt.Errorf("%s: no benchmark at %s (paths are relative to the suite file), and %v", where, relTo(r.sys.Cwd, target), err)
+				}
+				return fmt.Errorf("%s %q: %w", where, path, err)
 			}
 			target = resolved
+			if cloud != "" {
+				paths[i] += "/" + cloud
+			}
 		}
 		file, err := FindBenchmark(dir, target)
 		if err != nil {
@@ -741,7 +753,7 @@ func (r *Runner) Suite(ctx context.Context, so SuiteOptions) error {
 	if r.opts.File != "" {
 		return exitcode.With(errors.New("--file has no meaning for sb suite: the suite file names its benchmarks"), exitcode.BadInput)
 	}
-	s, err := r.LoadSuite(so.Path, so.Shortname)
+	s, err := r.LoadSuite(so.Path)
 	if err != nil {
 		return err
 	}
@@ -871,12 +883,12 @@ func (r *Runner) runFor(s *Suite, run SuiteRun, out suiteOutput) (*Runner, func(
 	sys.Terminal = false // countdowns and progress lines would mix
 	sys.Cwd = filepath.Dir(s.Path)
 	var outW *prefixWriter
-	if s.Parallel > 1 {
+	if s.Parallel > 1 && !r.opts.DryRun {
 		outW = &prefixWriter{out: out.stdout, prefix: label + " | "}
 		sys.Stdout = outW
 	}
 	opts := r.opts
-	opts.File = b.File
+	opts.File, opts.Example, opts.Cloud = b.File, "", ""
 	opts.Set = append(append([]Override{}, b.Set...), r.opts.Set...)
 	return New(&sys, opts), func() {
 		errW.Flush()
@@ -1185,26 +1197,44 @@ func (r *Runner) dryRunSuite(ctx context.Context, s *Suite) error {
 		seed = *s.Seed
 	}
 	out := r.sys.Stdout
+	if s.Order == OrderInterleaved && r.opts.Seed == nil && s.Seed == nil {
+		fmt.Fprintln(out, "(the interleaved order below uses seed 0; a real run draws a seed unless SUITE or --seed gives one)")
+	}
 	outputs := r.suiteOutput()
 	for _, run := range s.Plan(seed) {
 		fmt.Fprintf(out, "run %s (%s):\n", s.RunLabel(run), relTo(r.sys.Cwd, s.Benchmarks[run.Benchmark].File))
 		rr, flush := r.runFor(s, run, outputs)
-		for _, step := range append(s.Steps, SuiteStep{Name: "cleanup", Text: "cleanup"}) {
-			var err error
-			switch step.Name {
-			case StepPrepare, StepInvoke:
-				err = rr.suiteStep(ctx, step)
-			case "cleanup":
-				err = rr.Cleanup(ctx)
-			default:
-				fmt.Fprintf(out, "%s (not carried out in a dry run)\n", step.Text)
-			}
-			if err != nil {
-				flush()
-				return fmt.Errorf("run %s, %s: %w", s.RunLabel(run), step.Text, err)
-			}
-		}
+		err := rr.dryRunSteps(ctx, s.Steps)
 		flush()
+		if err != nil {
+			return fmt.Errorf("run %s: %w", s.RunLabel(run), err)
+		}
 	}
 	return nil
+}
+
+// dryRunSteps runs one run's hooks in dry-run mode on one opened benchmark,
+// so that what prepare stores reaches invoke and cleanup as it would for
+// real, where each step reads the state the previous one saved.
+func (r *Runner) dryRunSteps(ctx context.Context, steps []SuiteStep) error {
+	b, err := r.Open()
+	if err != nil {
+		return err
+	}
+	for _, step := range steps {
+		switch step.Name {
+		case StepPrepare:
+			_, err = r.callHook(ctx, b, "prepare", time.Time{})
+		case StepInvoke:
+			err = r.invoke(ctx, b, step.Workload)
+		default:
+			fmt.Fprintf(r.sys.Stdout, "%s (not carried out in a dry run)\n", step.Text)
+		}
+		if err != nil {
+			// A script error reaches the user as its backtrace alone.
+			r.sys.Log.Error().Msgf("%s failed", step.Text)
+			return fmt.Errorf("%s: %w", step.Text, err)
+		}
+	}
+	return r.cleanup(ctx, b)
 }

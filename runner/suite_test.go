@@ -146,18 +146,19 @@ func TestLoadSuiteErrors(t *testing.T) {
 		{src: `SUITE = {` + ok + `, "seed": 1.5}`, err: `SUITE["seed"] is 1.5; it must be a whole number`},
 		{src: `SUITE = {"benchmarks": [], "steps": ["prepare"]}`, err: `SUITE["benchmarks"] is []; it must be a non-empty list`},
 		{src: `SUITE = {"benchmarks": ["missing"], "steps": ["prepare"]}`, err: `s.star: SUITE["benchmarks"][0]: no benchmark at missing (paths are relative to the suite file)`},
+		{src: `SUITE = {"benchmarks": [{"benchmark": "mock", "cloud": "aws"}], "steps": ["prepare"]}`, err: `SUITE["benchmarks"][0]: no benchmark at mock (paths are relative to the suite file), and benchmark mock runs without a cloud: drop --cloud aws`},
 		{src: `SUITE = {"benchmarks": [1], "steps": ["prepare"]}`, err: `SUITE["benchmarks"][0] is a int; write a path or {"benchmark": path, "set": {...}}`},
 		{src: `SUITE = {"benchmarks": [{"set": {}}], "steps": ["prepare"]}`, err: `SUITE["benchmarks"][0] has no "benchmark"`},
 		{src: `SUITE = {"benchmarks": [{"benchmark": "a", "set": [1]}], "steps": ["prepare"]}`, err: `SUITE["benchmarks"][0]["set"] is [1]; it must be a dict`},
 		{src: `SUITE = {"benchmarks": [{"benchmark": "a", "set": {"f": len}}], "steps": ["prepare"]}`, err: `SUITE["benchmarks"][0]["set"]["f"]: a builtin_function_or_method is not a JSON-compatible value`},
-		{src: `SUITE = {"benchmarks": [{"benchmark": "a", "memory": 1}], "steps": ["prepare"]}`, err: `SUITE["benchmarks"][0] has an unknown key "memory"; the keys are benchmark, set, name`},
+		{src: `SUITE = {"benchmarks": [{"benchmark": "a", "memory": 1}], "steps": ["prepare"]}`, err: `SUITE["benchmarks"][0] has an unknown key "memory"; the keys are benchmark, set, name, cloud`},
 		{src: `SUITE = {"benchmarks": ["a", "a/"], "steps": ["prepare"]}`, err: `SUITE["benchmarks"][0] and [1] are both named "a"; repeat a benchmark with "repetitions"`},
 		{src: `SUITE = {"benchmarks": ["two"], "steps": ["prepare"]}`, err: `s.star: SUITE["benchmarks"][0] "two": found 2 benchmark files`},
 		{src: `SUITE = {"benchmarks": ["broken"], "steps": ["prepare"]}`, err: `s.star: SUITE["benchmarks"][0] "broken": x_benchmark.star: missing hook invoke`, code: exitcode.Of(brokenErr)},
 	} {
 		writeFile(t, filepath.Join(dir, "s.star"), tc.src)
 		r, _, _ := suiteRunner(dir, Options{})
-		_, err := r.LoadSuite("s.star", nil)
+		_, err := r.LoadSuite("s.star")
 		want := tc.code
 		if want == 0 {
 			want = exitcode.BadInput
@@ -186,6 +187,7 @@ SUITE = {
         {"benchmark": "../a/a_benchmark.star", "set": {"memory": 1024}},
         "../b", "../other/b",
         {"benchmark": "../b", "name": "beta-big", "set": {"memory": 2048}},
+        "mock",
     ],
     "steps": BASE + [("wait", 1.5), "get-traces", ("analyze_traces", {"format": "loglines", "path": "app.log"}), "cleanup"],
     "repetitions": 3,
@@ -195,7 +197,7 @@ SUITE = {
 }
 `)
 	r, _, _ := suiteRunner(dir, Options{})
-	s, err := r.LoadSuite(filepath.Join("suites", "s.star"), nil)
+	s, err := r.LoadSuite(filepath.Join("suites", "s.star"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +205,12 @@ SUITE = {
 	for _, b := range s.Benchmarks {
 		labels = append(labels, b.Label)
 	}
-	if want := []string{"../a", "../a/a_benchmark.star", "../b", "../other/b", "beta-big"}; !slices.Equal(labels, want) {
+	if want := []string{"../a", "../a/a_benchmark.star", "../b", "../other/b", "beta-big", "mock"}; !slices.Equal(labels, want) {
 		t.Errorf("labels %q, want %q", labels, want)
+	}
+	// A ready-made benchmark's name is unpacked beside the suite.
+	if got, want := s.Benchmarks[5].File, filepath.Join(dir, "suites", ExamplesDir, "mock", "mock_benchmark.star"); got != want {
+		t.Errorf("ready-made benchmark at %s, want %s", got, want)
 	}
 	if s.Benchmarks[0].Dir != s.Benchmarks[1].Dir || s.Benchmarks[2].Dir == s.Benchmarks[3].Dir {
 		t.Errorf("benchmark directories %+v", s.Benchmarks)
@@ -300,7 +306,7 @@ SUITE = {
 	if err == nil || exitcode.Of(err) != exitcode.BenchmarkFailed || err.Error() != "2 of 6 suite run(s) failed: see suite_results.csv" {
 		t.Fatalf("error %v (exit %d)", err, exitcode.Of(err))
 	}
-	s, _ := r.LoadSuite("s.star", nil)
+	s, _ := r.LoadSuite("s.star")
 	var planned []string
 	for _, run := range s.Plan(5) {
 		planned = append(planned, s.Benchmarks[run.Benchmark].Label)
