@@ -797,6 +797,10 @@ func (r *Runner) Suite(ctx context.Context, so SuiteOptions) error {
 		if err := r.saveSuiteProgress(s, st); err != nil {
 			r.sys.Log.Warn().Err(err).Msg("could not save the suite's progress")
 		}
+		// The results so far, in case sb is killed before the end.
+		if err := writeAtomic(s.ResultsPath(), resultsCSV(planOrder(s, plan, st.Runs))); err != nil {
+			r.sys.Log.Warn().Err(err).Msgf("could not write %s", SuiteResultsFile)
+		}
 	}
 	r.schedule(ctx, s, todo, record)
 
@@ -813,9 +817,9 @@ func (r *Runner) Suite(ctx context.Context, so SuiteOptions) error {
 	}
 	r.sys.Log.Info().Int("ok", counts[RunOK]).Int("failed", counts[RunFailed]).Int("interrupted", counts[RunInterrupted]).
 		Str("results", relTo(r.sys.Cwd, s.ResultsPath())).Msg("suite results")
-	if ctx.Err() != nil {
+	if finished := counts[RunOK] + counts[RunFailed]; ctx.Err() != nil && finished < len(plan) {
 		return interrupted{fmt.Sprintf("suite interrupted with %d of %d run(s) done; run sb suite %s again to continue",
-			counts[RunOK]+counts[RunFailed], len(plan), s.Display), ctx.Err()}
+			finished, len(plan), s.Display), ctx.Err()}
 	}
 	if counts[RunFailed] > 0 {
 		return exitcode.With(fmt.Errorf("%d of %d suite run(s) failed: see %s", counts[RunFailed], len(plan), relTo(r.sys.Cwd, s.ResultsPath())), exitcode.BenchmarkFailed)
@@ -1089,8 +1093,10 @@ func (r *Runner) suiteProgress(s *Suite, restart bool) (*suiteState, error) {
 	st := &suiteState{Suite: filepath.Base(s.Path)}
 	path := s.StatePath()
 	if restart {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, exitcode.With(fmt.Errorf("removing the suite's progress: %w", err), exitcode.Infrastructure)
+		for _, p := range []string{path, s.ResultsPath()} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, exitcode.With(fmt.Errorf("starting the suite over: %w", err), exitcode.Infrastructure)
+			}
 		}
 	}
 	data, err := os.ReadFile(path)
