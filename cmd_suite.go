@@ -21,6 +21,10 @@ func suiteCommand() *cli.Command {
 			"    \"seed\": 7,                 # of the interleaved order (--seed overrides it)\n" +
 			"    \"parallel\": 2,             # benchmarks at once (default 1); never two runs of one benchmark\n" +
 			"}\n" +
+			"A benchmark is a path (file or directory) or the name of a ready-made one (sb examples); a dict entry may\n" +
+			"add \"set\" (attribute overrides), \"cloud\" and \"name\" (its name in the results). Steps take the invoke\n" +
+			"flags as an options dict without dashes ((\"invoke\", \"bursty\", {\"rate\": 5})), (\"get_traces\", {\"end_offset\": \"2m\"})\n" +
+			"and (\"analyze_traces\", {\"path\": \"app.log\", \"format\": \"loglines\"}), the path relative to the run's logs directory.\n" +
 			"cleanup ends every run, also after a failed step or Ctrl-C. Progress is kept in .NAME.suite-state.json\n" +
 			"beside FILE.star: running the suite again after an interruption continues where it stopped.\n" +
 			"The results go to suite_results.csv beside FILE.star; the exit status is 1 when a run failed.",
