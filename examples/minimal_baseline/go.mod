@@ -2,4 +2,4 @@ module minimalbaseline
 
 go 1.25.0
 
-require github.com/aws/aws-lambda-go v1.54.0 // indirect
+require github.com/aws/aws-lambda-go v1.54.0
