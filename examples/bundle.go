@@ -29,10 +29,16 @@ var bundle []byte
 func skipped(rel string, d fs.DirEntry) bool {
 	name := d.Name()
 	if d.IsDir() {
-		return name == "logs" || name == ".sb" || name == "bin" || name == "sb-benchmarks"
+		// Run leftovers and build outputs: logs, state, binaries, the Go
+		// module cache a cloud example's prepare keeps beside it.
+		switch name {
+		case "logs", ".sb", "bin", "sb-benchmarks", ".cache", "build", ".aws-sam":
+			return true
+		}
+		return false
 	}
 	return name == "workload_options.json" || rel == "bundle.tar" || rel == "bundle.go" || rel == "bundle_test.go" ||
-		strings.HasSuffix(name, ".test")
+		strings.HasSuffix(name, ".test") || strings.HasSuffix(rel, "/app/handler") // the Azure examples' compiled handler
 }
 
 // Pack builds the bundle from the examples directory dir: every file below it
