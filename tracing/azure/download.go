@@ -18,6 +18,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
+
+	"sb/internal/atomicfile"
 )
 
 // Files Download writes into DownloadOptions.Dir.
@@ -405,16 +407,16 @@ func (d *downloader) write(spill io.ReaderAt) error {
 	slices.SortFunc(ids, func(a, b string) int {
 		return cmp.Or(cmp.Compare(d.ops[a].first, d.ops[b].first), cmp.Compare(a, b))
 	})
-	tf, err := newAtomicFile(d.sum.TracesPath)
+	tf, err := atomicfile.Create(d.sum.TracesPath)
 	if err != nil {
 		return err
 	}
-	defer tf.abort()
-	idf, err := newAtomicFile(d.sum.TraceIDsPath)
+	defer tf.Abort()
+	idf, err := atomicfile.Create(d.sum.TraceIDsPath)
 	if err != nil {
 		return err
 	}
-	defer idf.abort()
+	defer idf.Abort()
 	var rowBuf []byte
 	for _, id := range ids {
 		e := d.ops[id]
@@ -449,10 +451,10 @@ func (d *downloader) write(spill io.ReaderAt) error {
 	if _, err := os.Stat(d.sum.TracesPath); err == nil {
 		return fmt.Errorf("%s: %w; move it away to download again", d.sum.TracesPath, ErrTracesExist)
 	}
-	if err := tf.commit(); err != nil {
+	if err := tf.Commit(); err != nil {
 		return err
 	}
-	if err := idf.commit(); err != nil {
+	if err := idf.Commit(); err != nil {
 		return err
 	}
 	d.sum.Operations = len(ids)

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"text/tabwriter"
+
+	"sb/internal/atomicfile"
 )
 
 // Output file names, written beside the input.
@@ -280,10 +282,10 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 		sum.Steps = append(sum.Steps, Step{From: k.from, To: k.to, Count: len(v),
 			Median: Quantile(v, 0.5), P95: Quantile(v, 0.95), P99: Quantile(v, 0.99)})
 	}
-	if err := writeFile(sum.TimestampsPath, ts.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(sum.TimestampsPath, ts.Bytes()); err != nil {
 		return sum, err
 	}
-	if err := writeFile(sum.DurationsPath, ds.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(sum.DurationsPath, ds.Bytes()); err != nil {
 		return sum, err
 	}
 	if opt.ClientMetrics != "" {
@@ -293,7 +295,7 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 		}
 		join, rows := joinClient(groups, client)
 		join.Path = filepath.Join(dir, ClientLatencyFile)
-		if err := writeFile(join.Path, rows); err != nil {
+		if err := atomicfile.WriteFile(join.Path, rows); err != nil {
 			return sum, err
 		}
 		sum.Join = join
@@ -308,7 +310,7 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 		}
 		iw.Flush()
 		sum.InvalidPath = invPath
-		if err := writeFile(invPath, ib.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(invPath, ib.Bytes()); err != nil {
 			return sum, err
 		}
 	} else if err := os.Remove(invPath); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -323,29 +325,6 @@ func newCSV(w io.Writer) *csv.Writer {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	return cw
-}
-
-// writeFile replaces path atomically so a failed run leaves no half file.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // Quantile returns the q-quantile of sorted values by linear interpolation

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"sb/internal/atomicfile"
 	"sb/tracing"
 )
 
@@ -114,16 +115,16 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 			sum.Replaced = true
 		}
 	}
-	bw, err := newAtomicFile(sum.BreakdownPath)
+	bw, err := atomicfile.Create(sum.BreakdownPath)
 	if err != nil {
 		return sum, err
 	}
-	defer bw.abort()
-	iw, err := newAtomicFile(sum.InvalidPath)
+	defer bw.Abort()
+	iw, err := atomicfile.Create(sum.InvalidPath)
 	if err != nil {
 		return sum, err
 	}
-	defer iw.abort()
+	defer iw.Abort()
 
 	res, aerr := Analyze(ctx, f, st.Size(), bw, iw, opt)
 	sum.Valid, sum.Invalid, sum.Duplicates, sum.Bytes = res.Valid, res.Invalid, res.Duplicates, res.Bytes
@@ -133,59 +134,16 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 	if aerr == nil && sum.Valid+sum.Invalid == 0 {
 		return sum, fmt.Errorf("traces file %s holds only blank lines: %w", path, ErrNoTraces)
 	}
-	if err := bw.commit(); err != nil {
+	if err := bw.Commit(); err != nil {
 		return sum, err
 	}
-	if err := iw.commit(); err != nil {
+	if err := iw.Commit(); err != nil {
 		return sum, err
 	}
 	if aerr != nil {
 		return sum, fmt.Errorf("analysis of %s interrupted, partial results kept: %w", path, aerr)
 	}
 	return sum, nil
-}
-
-// atomicFile writes to a temporary file renamed into place on commit, so
-// that a failed run never leaves a half-written CSV under the final name.
-type atomicFile struct {
-	*bufio.Writer
-	f    *os.File
-	path string
-	done bool
-}
-
-func newAtomicFile(path string) (*atomicFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	return &atomicFile{Writer: bufio.NewWriterSize(f, 256<<10), f: f, path: path}, nil
-}
-
-func (a *atomicFile) commit() error {
-	a.done = true
-	err := a.Flush()
-	if err == nil {
-		err = a.f.Chmod(0o644)
-	}
-	if cerr := a.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(a.f.Name(), a.path)
-	}
-	if err != nil {
-		os.Remove(a.f.Name())
-		return fmt.Errorf("write %s: %w", a.path, err)
-	}
-	return nil
-}
-
-func (a *atomicFile) abort() {
-	if !a.done {
-		a.f.Close()
-		os.Remove(a.f.Name())
-	}
 }
 
 // Analyze is AnalyzeFile on streams: it reads traces from r (size bytes, 0
