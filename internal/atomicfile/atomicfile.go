@@ -17,6 +17,11 @@ type File struct {
 	f    *os.File
 	path string
 	done bool
+	// sync makes Commit wait for the disk: worth it for small files that
+	// hold state (a lost update there loses a deployment's ids), not for
+	// large outputs that can be made again (an fsync of a big CSV costs
+	// more than analysing it).
+	sync bool
 }
 
 // Create starts writing path.
@@ -28,11 +33,11 @@ func Create(path string) (*File, error) {
 	return &File{Writer: bufio.NewWriterSize(f, 256<<10), f: f, path: path}, nil
 }
 
-// Commit flushes, syncs and renames the file into place (mode 0644).
+// Commit flushes and renames the file into place (mode 0644).
 func (a *File) Commit() error {
 	a.done = true
 	err := a.Flush()
-	if err == nil {
+	if err == nil && a.sync {
 		err = a.f.Sync()
 	}
 	if err == nil {
@@ -60,12 +65,14 @@ func (a *File) Abort() {
 	}
 }
 
-// WriteFile replaces path with data atomically.
+// WriteFile replaces path with data atomically and durably (synced before
+// the rename), for state and options files.
 func WriteFile(path string, data []byte) error {
 	a, err := Create(path)
 	if err != nil {
 		return err
 	}
+	a.sync = true
 	defer a.Abort()
 	if _, err := a.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
