@@ -173,7 +173,8 @@ func newApp() *cli.App {
 		UsageText: "sb [global options] COMMAND [args] [COMMAND [args] ...]\n\n" +
 			"Commands chain as in ServiBench and stop at the first failure:\n" +
 			"   sb prepare invoke 10 wait 90 cleanup",
-		Description: "sb runs the *_benchmark.star file of the current directory (or the one given with --file).\n" +
+		Description: "sb runs the *_benchmark.star file of the current directory (or the one given with --file, or the\n" +
+			"ready-made ones named with --benchmarks). `sb k6 ARGS` runs the k6 compiled into sb.\n" +
 			"Exit status: 0 done, 1 benchmark failed, 2 bad input, 3 script error, 4 infrastructure error, 130 interrupted.",
 		HideVersion:          true,
 		EnableBashCompletion: false,
@@ -244,7 +245,8 @@ func newApp() *cli.App {
 				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ *cli.Context) error { return r.Cleanup(ctx) }),
 			},
 			{
-				Name: "test", Usage: "prepare, invoke 3 sequential iterations, cleanup",
+				Name: "test", Usage: "prepare, invoke (3 iterations, or the benchmark's test_workload), get and analyze traces (provider: local), cleanup",
+				Description: "cleanup runs also when a step failed (not after Ctrl-C); the first failure decides the exit status.",
 				ArgsUsage: " ", OnUsageError: usageError,
 				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ *cli.Context) error { return r.Test(ctx) }),
 			},
