@@ -138,8 +138,9 @@ func (r *Runner) invoke(ctx context.Context, b *Benchmark, w Workload) error {
 		return err
 	}
 	_, hookErr := r.callHook(ctx, b, "invoke", start)
-	cfg, encErr := b.State.encode()
-	if encErr == nil || cfg != nil {
+	// encode leaves out (and reports) values that are not JSON-compatible;
+	// the copy holds everything else.
+	if cfg, _ := b.State.encode(); cfg != nil {
 		if err := writeNew(filepath.Join(logs, "sb_config.yml"), cfg); err != nil {
 			r.sys.Log.Warn().Err(err).Msg("could not copy the config into the logs directory")
 		}
@@ -197,8 +198,10 @@ func (r *Runner) removeLeftovers(b *Benchmark) {
 	}
 }
 
-// Test runs prepare, invoke with 3 sequential iterations, and cleanup,
-// stopping at the first failure.
+// Test runs prepare, invoke (3 sequential iterations, or the benchmark's
+// test_workload), for provider: local get_traces and analyze_traces, and
+// then cleanup, also after a failed step, so nothing stays deployed; after
+// Ctrl-C it stops at once and leaves cleanup to the user.
 func (r *Runner) Test(ctx context.Context) error {
 	b, err := r.Open()
 	if err != nil {
@@ -366,8 +369,6 @@ func relTo(base, path string) string {
 	}
 	return path
 }
-
-func strKey(s string) starlark.String { return starlark.String(s) }
 
 // recordWorkload stores the workload and its flags in the state, under
 // ServiBench's keys, so a run's sb_config.yml tells how it was invoked.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.starlark.net/starlark"
 
 	"sb/exitcode"
 	"sb/loadgen"
@@ -191,7 +192,7 @@ func TestStatePersistsAndStaticConfigWins(t *testing.T) {
 	}
 	for key, want := range map[string]string{"description": "edited", "region": "us-east-1", "counter": "1", "ratio": "1.0", "yes": "yes"} {
 		if got := b.State.Attr(key); got != want {
-			v, _, _ := b.State.Values.Get(strKey(key))
+			v, _, _ := b.State.Values.Get(starlark.String(key))
 			if v == nil || v.String() != want {
 				t.Errorf("%s = %v, want %s", key, v, want)
 			}
