@@ -247,7 +247,7 @@ func newApp() *cli.App {
 			{
 				Name: "test", Usage: "prepare, invoke (3 iterations, or the benchmark's test_workload), get and analyze traces (provider: local), cleanup",
 				Description: "cleanup runs also when a step failed (not after Ctrl-C); the first failure decides the exit status.",
-				ArgsUsage: " ", OnUsageError: usageError,
+				ArgsUsage:   " ", OnUsageError: usageError,
 				Action: lifecycle(func(ctx context.Context, r *runner.Runner, _ *cli.Context) error { return r.Test(ctx) }),
 			},
 			{
