@@ -9,17 +9,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
-	"sb/internal/atomicfile"
 	"sb/tracing"
 )
 
 // Output file names, written beside the input (the same as X-Ray's, so one
 // analysis script reads both).
 const (
-	BreakdownFile = "trace_breakdown.csv"
-	InvalidFile   = "invalid_traces.csv"
+	BreakdownFile = tracing.BreakdownFile
+	InvalidFile   = tracing.InvalidFile
 )
 
 // ErrNoOperations is returned (wrapped) for an input without any operation.
@@ -95,27 +93,13 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 		return sum, fmt.Errorf("read %s: %w", path, err)
 	}
 
-	dir := opt.OutputDir
-	if dir == "" {
-		dir = filepath.Dir(path)
-	}
-	sum.BreakdownPath = filepath.Join(dir, BreakdownFile)
-	sum.InvalidPath = filepath.Join(dir, InvalidFile)
-	for _, p := range []string{sum.BreakdownPath, sum.InvalidPath} {
-		if _, err := os.Stat(p); err == nil {
-			sum.Replaced = true
-		}
-	}
-	bw, err := atomicfile.Create(sum.BreakdownPath)
+	out, err := tracing.CreateOutputs(path, opt.OutputDir)
 	if err != nil {
 		return sum, err
 	}
-	defer bw.Abort()
-	iw, err := atomicfile.Create(sum.InvalidPath)
-	if err != nil {
-		return sum, err
-	}
-	defer iw.Abort()
+	defer out.Abort()
+	sum.BreakdownPath, sum.InvalidPath, sum.Replaced = out.BreakdownPath, out.InvalidPath, out.Replaced
+	bw, iw := out.Breakdown, out.Invalid
 
 	res, aerr := analyze(ctx, f, bw, iw, cold)
 	res.Input, res.BreakdownPath, res.InvalidPath, res.Replaced = sum.Input, sum.BreakdownPath, sum.InvalidPath, sum.Replaced
@@ -126,10 +110,7 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 	if aerr == nil && sum.Valid+sum.Invalid == 0 {
 		return sum, fmt.Errorf("traces file %s holds only blank lines: %w", path, ErrNoOperations)
 	}
-	if err := bw.Commit(); err != nil {
-		return sum, err
-	}
-	if err := iw.Commit(); err != nil {
+	if err := out.Commit(); err != nil {
 		return sum, err
 	}
 	if aerr != nil {

@@ -10,20 +10,18 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
 	"time"
 
-	"sb/internal/atomicfile"
 	"sb/tracing"
 )
 
 // Output file names, written beside the input.
 const (
-	BreakdownFile = "trace_breakdown.csv"
-	InvalidFile   = "invalid_traces.csv"
+	BreakdownFile = tracing.BreakdownFile
+	InvalidFile   = tracing.InvalidFile
 )
 
 // AnalyzeOptions tune AnalyzeFile. The zero value is ready to use.
@@ -104,27 +102,13 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 	if st.Size() == 0 {
 		return sum, fmt.Errorf("traces file %s is empty: %w", path, ErrNoTraces)
 	}
-	dir := opt.OutputDir
-	if dir == "" {
-		dir = filepath.Dir(path)
-	}
-	sum.BreakdownPath = filepath.Join(dir, BreakdownFile)
-	sum.InvalidPath = filepath.Join(dir, InvalidFile)
-	for _, p := range []string{sum.BreakdownPath, sum.InvalidPath} {
-		if _, err := os.Stat(p); err == nil {
-			sum.Replaced = true
-		}
-	}
-	bw, err := atomicfile.Create(sum.BreakdownPath)
+	out, err := tracing.CreateOutputs(path, opt.OutputDir)
 	if err != nil {
 		return sum, err
 	}
-	defer bw.Abort()
-	iw, err := atomicfile.Create(sum.InvalidPath)
-	if err != nil {
-		return sum, err
-	}
-	defer iw.Abort()
+	defer out.Abort()
+	sum.BreakdownPath, sum.InvalidPath, sum.Replaced = out.BreakdownPath, out.InvalidPath, out.Replaced
+	bw, iw := out.Breakdown, out.Invalid
 
 	res, aerr := Analyze(ctx, f, st.Size(), bw, iw, opt)
 	sum.Valid, sum.Invalid, sum.Duplicates, sum.Bytes = res.Valid, res.Invalid, res.Duplicates, res.Bytes
@@ -134,10 +118,7 @@ func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary,
 	if aerr == nil && sum.Valid+sum.Invalid == 0 {
 		return sum, fmt.Errorf("traces file %s holds only blank lines: %w", path, ErrNoTraces)
 	}
-	if err := bw.Commit(); err != nil {
-		return sum, err
-	}
-	if err := iw.Commit(); err != nil {
+	if err := out.Commit(); err != nil {
 		return sum, err
 	}
 	if aerr != nil {
