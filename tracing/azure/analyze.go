@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"sb/tracing"
 )
@@ -67,24 +66,11 @@ func (s Summary) InvalidPercent() float64 {
 // instance served (a cold start), then to analyse.
 func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary, error) {
 	sum := Summary{Input: path}
-	f, err := os.Open(path)
+	f, _, err := tracing.TracesInput(ErrNoOperations).Open(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return sum, fmt.Errorf("traces file %s does not exist: download traces first (sb get_traces) or pass the right path", path)
-		}
-		return sum, fmt.Errorf("open traces file: %w", err)
+		return sum, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return sum, fmt.Errorf("open traces file: %w", err)
-	}
-	if st.IsDir() {
-		return sum, fmt.Errorf("%s is a directory: pass the traces.json file inside it", path)
-	}
-	if st.Size() == 0 {
-		return sum, fmt.Errorf("traces file %s is empty: %w", path, ErrNoOperations)
-	}
 	cold, err := scanColdFacts(ctx, f)
 	if err != nil {
 		return sum, fmt.Errorf("read %s: %w", path, err)

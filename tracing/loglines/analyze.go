@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 
 	"sb/internal/atomicfile"
+	"sb/tracing"
 )
 
 // Output file names, written beside the input.
@@ -194,29 +195,20 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
+// logInput is what AnalyzeFile reads, for its error messages.
+var logInput = tracing.Input{Kind: "log file", IfAbsent: "pass the path of a log holding instrumentation lines",
+	IfDir: "pass a log file", Empty: ErrNoMarks}
+
 // AnalyzeFile reads instrumentation lines from the log at path and writes
 // timestamps.csv and label_durations.csv beside it (or into opt.OutputDir),
 // plus invalid_lines.csv when some lines were malformed.
 func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary, error) {
 	sum := Summary{Input: path}
-	f, err := os.Open(path)
+	f, _, err := logInput.Open(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return sum, fmt.Errorf("log file %s does not exist: pass the path of a log holding instrumentation lines", path)
-		}
-		return sum, fmt.Errorf("open log file: %w", err)
+		return sum, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return sum, fmt.Errorf("open log file: %w", err)
-	}
-	if st.IsDir() {
-		return sum, fmt.Errorf("%s is a directory: pass a log file", path)
-	}
-	if st.Size() == 0 {
-		return sum, fmt.Errorf("log file %s is empty: %w", path, ErrNoMarks)
-	}
 	var marks []Mark
 	var invalid []LineError
 	sum.Lines, sum.Ignored, err = Scan(ctx, f,

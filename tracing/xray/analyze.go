@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -84,24 +83,11 @@ var ErrNoTraces = errors.New("no traces in the input")
 // the context's error is returned with the Summary.
 func AnalyzeFile(ctx context.Context, path string, opt AnalyzeOptions) (Summary, error) {
 	sum := Summary{Input: path}
-	f, err := os.Open(path)
+	f, st, err := tracing.TracesInput(ErrNoTraces).Open(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return sum, fmt.Errorf("traces file %s does not exist: download traces first (sb get_traces) or pass the right path", path)
-		}
-		return sum, fmt.Errorf("open traces file: %w", err)
+		return sum, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return sum, fmt.Errorf("open traces file: %w", err)
-	}
-	if st.IsDir() {
-		return sum, fmt.Errorf("%s is a directory: pass the traces.json file inside it", path)
-	}
-	if st.Size() == 0 {
-		return sum, fmt.Errorf("traces file %s is empty: %w", path, ErrNoTraces)
-	}
 	out, err := tracing.CreateOutputs(path, opt.OutputDir)
 	if err != nil {
 		return sum, err
